@@ -1,0 +1,95 @@
+"""surveyapp: consented, multilingual questionnaires for phones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from surveyapp.config import DefaultConfig, database_uri, development_secret, from_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, instance/config.py, environment, then ``config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_config(app: Flask, config: dict[str, Any] | None) -> None:
+    """Layer the configuration sources and refuse to run production without a real secret."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(from_environment())
+    if config:
+        app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = f"sqlite:///{Path(app.instance_path) / 'surveyapp.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(url)
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations")
+    )
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV_NAME"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (environment or instance).")
+        app.config["SECRET_KEY"] = development_secret(app.instance_path)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to this app."""
+    from surveyapp.db import tune_sqlite
+    from surveyapp.extensions import babel, csrf, db, login_manager, migrate
+    from surveyapp.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            tune_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount each capability's views."""
+    from surveyapp.accounts.views import bp as accounts_bp
+    from surveyapp.core_views import bp as core_bp
+    from surveyapp.questionnaires.views import bp as questionnaires_bp
+    from surveyapp.responses.views import bp as responses_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(questionnaires_bp)
+    app.register_blueprint(responses_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose language and direction helpers to every template."""
+    from surveyapp.i18n import template_context
+
+    app.context_processor(template_context)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render translated error pages instead of Werkzeug's English ones."""
+    from surveyapp.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask`` sub-commands."""
+    from surveyapp.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Users, roles, organisational units, login and permission checks."""

@@ -1,0 +1,50 @@
+"""Staff login and logout."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from surveyapp.accounts.forms import LoginForm
+from surveyapp.accounts.models import User
+from surveyapp.accounts.services import authenticate
+from surveyapp.db import db
+from surveyapp.extensions import login_manager
+
+bp = Blueprint("accounts", __name__, url_prefix="/staff", template_folder="templates")
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's way back from the session to the account."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log a staff member in; the same message for a wrong address and a wrong password."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            target = request.args.get("next") or ""
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("questionnaires.index")
+            return redirect(target)
+        error = _("E-mail address or password is wrong.")
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """End the staff session."""
+    logout_user()
+    return redirect(url_for("accounts.login"))

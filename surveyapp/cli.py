@@ -1,0 +1,145 @@
+"""``flask`` sub-commands: setup, demo content, users and questionnaire import/export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from surveyapp.accounts.models import Role, UnitKind, User
+from surveyapp.accounts.services import create_user, ensure_unit
+from surveyapp.db import db
+from surveyapp.questionnaires.definition import DefinitionError
+from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
+from surveyapp.responses.services import count_by_status
+from surveyapp.transfer import export_questionnaire, import_questionnaire
+
+DEMO_DIR = Path(__file__).parent / "demo"
+DEMO_ADMIN = "admin@example.org"
+
+surveys = AppGroup("surveys", help="List, import and export questionnaires.")
+
+
+@surveys.command("list")
+def surveys_list() -> None:
+    """Print every questionnaire with its state and response counts."""
+    questionnaires = list_questionnaires()
+    counts = count_by_status([q.id for q in questionnaires])
+    for q in questionnaires:
+        click.echo(
+            f"{q.slug:24} {q.state.value:9} {','.join(q.languages):12} "
+            f"complete={counts.get((q.id, 'complete'), 0)} draft={counts.get((q.id, 'draft'), 0)}"
+        )
+
+
+@surveys.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--open", "open_now", is_flag=True, help="Publish and open it for answers.")
+def surveys_import(file, open_now: bool) -> None:
+    """Import a questionnaire from a JSON definition (see docs/definition-format.md)."""
+    try:
+        data = json.load(file)
+        questionnaire = import_questionnaire(data, open_now=open_now)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"not valid JSON: {error}") from error
+    except DefinitionError as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "the definition has problems; nothing was imported:\n  - "
+            + "\n  - ".join(error.problems)
+        ) from error
+    db.session.commit()
+    click.echo(f"imported {questionnaire.slug} ({questionnaire.state.value})")
+
+
+@surveys.command("export")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+def surveys_export(slug: str, output) -> None:
+    """Write a questionnaire's definition as JSON (to standard output by default)."""
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.ClickException(f"no questionnaire {slug!r}")
+    json.dump(export_questionnaire(questionnaire), output, ensure_ascii=False, indent=2)
+    output.write("\n")
+
+
+def seed_demo_content() -> list[str]:
+    """Add the demo units and questionnaires that are missing; return the slugs added."""
+    federation = ensure_unit("bund", "Bundesverband", UnitKind.FEDERATION)
+    for code, name, chapters in (
+        ("nrw", "Nordrhein-Westfalen", (("koeln", "Köln"), ("dortmund", "Dortmund"))),
+        ("sachsen", "Sachsen", (("leipzig", "Leipzig"), ("dresden", "Dresden"))),
+        ("berlin", "Berlin", (("berlin-mitte", "Berlin-Mitte"),)),
+    ):
+        region = ensure_unit(code, name, UnitKind.REGION, federation)
+        for chapter_code, chapter_name in chapters:
+            ensure_unit(chapter_code, chapter_name, UnitKind.CHAPTER, region)
+    added = []
+    for path in sorted(DEMO_DIR.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if get_by_slug(data["slug"]) is None:
+            import_questionnaire(data, open_now=True)
+            added.append(data["slug"])
+    return added
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo units and the five demo questionnaires (skips what exists)."""
+    added = seed_demo_content()
+    db.session.commit()
+    click.echo(f"demo questionnaires added: {', '.join(added) or 'none (already there)'}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", prompt=True, prompt_required=False, hide_input=True,
+              confirmation_prompt=True, default=None,
+              help="Asked for when given without a value; generated when left out.")
+def create_user_command(email: str, role: str, password: str | None) -> None:
+    """Add a staff account; a generated password is printed once."""
+    try:
+        _user, password_used = create_user(email, Role(role), password or None)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"created {email} ({role})")
+    if not password:
+        click.echo(f"password: {password_used}  (shown once; keep it safe)")
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Load demo content into an empty database.")
+def setup(demo: bool) -> None:
+    """Bring the database to the newest schema; on first run add demo content and an admin."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("database is up to date")
+        return
+    if demo:
+        seed_demo_content()
+    _user, password = create_user(DEMO_ADMIN, Role.ADMIN)
+    db.session.commit()
+    click.echo(
+        "\n  Staff login (shown once):\n"
+        f"    e-mail:   {DEMO_ADMIN}\n"
+        f"    password: {password}\n"
+    )
+    sys.stdout.flush()
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to ``app``."""
+    app.cli.add_command(surveys)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(setup)

@@ -1,0 +1,61 @@
+"""Configuration defaults; the factory layers instance/config.py and the environment on top."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Interface languages with a Flask-Babel catalogue. The first is the fallback.
+INTERFACE_LANGUAGES = ("de", "en", "ar")
+
+
+class DefaultConfig:
+    """Safe defaults for a development machine; production overrides via environment."""
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # A long questionnaire posts at most a few dozen fields; 512 KiB is far above honest use.
+    MAX_CONTENT_LENGTH = 512 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    # Respondents take their time; a CSRF token lives as long as the session.
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    INTERFACE_LANGUAGES = INTERFACE_LANGUAGES
+    #: How long the resume cookie keeps a draft reachable from the same browser.
+    RESUME_COOKIE_DAYS = 30
+    ENV_NAME = "development"
+
+
+ENVIRONMENT_KEYS = ("SECRET_KEY", "DATABASE_URL", "ENV_NAME", "SERVER_NAME", "PREFERRED_URL_SCHEME")
+
+
+def from_environment() -> dict:
+    """Read the settings a deployment may give as environment variables."""
+    values = {key: os.environ[key] for key in ENVIRONMENT_KEYS if os.environ.get(key)}
+    if os.environ.get("SURVEYAPP_ENV"):
+        values["ENV_NAME"] = os.environ["SURVEYAPP_ENV"]
+    return values
+
+
+def database_uri(url: str) -> str:
+    """Normalise a DATABASE_URL so that PostgreSQL is reached through psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def development_secret(instance_path: str) -> str:
+    """Return the secret kept in instance/, generating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

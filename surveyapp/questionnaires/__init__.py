@@ -1,0 +1,1 @@
+"""Questionnaires, their immutable versions, pages, questions, options and conditions."""

@@ -1,0 +1,192 @@
+"""Questionnaire structure. Texts are per-language JSON objects ``{"de": ..., "en": ...}``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import UTCDateTime, db, utcnow
+
+LocalizedText = dict
+
+
+class QuestionnaireState(enum.StrEnum):
+    """Life cycle of a questionnaire; only OPEN accepts responses."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+#: Which state may follow which; every change of state goes through ``Questionnaire.move_to``.
+TRANSITIONS: dict[QuestionnaireState, frozenset[QuestionnaireState]] = {
+    QuestionnaireState.DRAFT: frozenset({QuestionnaireState.OPEN, QuestionnaireState.ARCHIVED}),
+    QuestionnaireState.OPEN: frozenset({QuestionnaireState.CLOSED}),
+    QuestionnaireState.CLOSED: frozenset({QuestionnaireState.OPEN, QuestionnaireState.ARCHIVED}),
+    QuestionnaireState.ARCHIVED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    """A state change the life cycle does not allow."""
+
+
+class Questionnaire(db.Model):
+    """A questionnaire as staff know it: a slug, a state, languages and privacy settings."""
+
+    __tablename__ = "questionnaires"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Public identifier in ``/s/<slug>``.
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    state: Mapped[QuestionnaireState] = mapped_column(
+        sa.Enum(QuestionnaireState, native_enum=False, length=20), default=QuestionnaireState.DRAFT
+    )
+    #: Language every text must exist in; the fallback for missing translations.
+    base_language: Mapped[str] = mapped_column(sa.String(10))
+    #: Languages offered to respondents, base language first.
+    languages: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: Anonymous questionnaires store no IP address, user agent or account link.
+    is_anonymous: Mapped[bool] = mapped_column(default=True)
+    #: Name and address of the data controller, shown on the consent page.
+    controller: Mapped[str] = mapped_column(sa.Text, default="")
+    privacy_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list[QuestionnaireVersion]] = relationship(
+        back_populates="questionnaire", order_by="QuestionnaireVersion.number"
+    )
+
+    @property
+    def published_version(self) -> QuestionnaireVersion | None:
+        """The newest published version: the one respondents answer."""
+        published = [v for v in self.versions if v.published_at is not None]
+        return published[-1] if published else None
+
+    @property
+    def latest_version(self) -> QuestionnaireVersion | None:
+        """The newest version, published or not: the one staff edit and preview."""
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether respondents may answer now."""
+        return self.state is QuestionnaireState.OPEN and self.published_version is not None
+
+    def move_to(self, state: QuestionnaireState) -> None:
+        """Change state, refusing transitions the life cycle does not allow."""
+        if state not in TRANSITIONS[self.state]:
+            raise InvalidTransition(f"{self.state} -> {state}")
+        self.state = state
+
+    def __repr__(self) -> str:
+        return f"<Questionnaire {self.slug} {self.state}>"
+
+
+class QuestionnaireVersion(db.Model):
+    """One version of a questionnaire's content; frozen once published."""
+
+    __tablename__ = "questionnaire_versions"
+    __table_args__ = (sa.UniqueConstraint("questionnaire_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"), index=True)
+    #: 1, 2, 3 ... per questionnaire.
+    number: Mapped[int]
+    title: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    intro: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    thank_you: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when the version is published; from then on it never changes.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="version", order_by="Page.position", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="version",
+        order_by="(Question.page_id, Question.position)",
+        viewonly=True,
+    )
+
+
+class Page(db.Model):
+    """A page of questions shown together."""
+
+    __tablename__ = "pages"
+    __table_args__ = (sa.UniqueConstraint("version_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire_versions.id"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(sa.String(32))
+    title: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: Condition in the format of questionnaires.conditions; ``None`` = always shown.
+    show_if: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    version: Mapped[QuestionnaireVersion] = relationship(back_populates="pages")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="page", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+
+class Question(db.Model):
+    """A question; ``type`` names a module of the question-type registry."""
+
+    __tablename__ = "questions"
+    __table_args__ = (sa.UniqueConstraint("version_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire_versions.id"), index=True)
+    page_id: Mapped[int] = mapped_column(sa.ForeignKey("pages.id"), index=True)
+    position: Mapped[int]
+    #: Stable code: the form field name, the export column, the key of conditions.
+    code: Mapped[str] = mapped_column(sa.String(32))
+    type: Mapped[str] = mapped_column(sa.String(30))
+    is_required: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    help: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: Type-specific settings (bounds, min/max selections, labels); validated by the type.
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    has_other: Mapped[bool] = mapped_column(default=False)
+    has_prefer_not: Mapped[bool] = mapped_column(default=False)
+    show_if: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    version: Mapped[QuestionnaireVersion] = relationship(back_populates="questions")
+    page: Mapped[Page] = relationship(back_populates="questions")
+    choices: Mapped[list[Option]] = relationship(
+        back_populates="question", order_by="Option.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def options(self) -> list[Option]:
+        """The answer options (for a matrix: its shared scale)."""
+        return [c for c in self.choices if not c.is_row]
+
+    @property
+    def rows(self) -> list[Option]:
+        """The rows of a matrix question."""
+        return [c for c in self.choices if c.is_row]
+
+
+class Option(db.Model):
+    """An answer option or a matrix row, with a stable code."""
+
+    __tablename__ = "options"
+    __table_args__ = (sa.UniqueConstraint("question_id", "is_row", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(sa.String(32))
+    label: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: True for a matrix row, False for an answer option.
+    is_row: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="choices")

@@ -1,0 +1,1 @@
+"""The respondent side: drafts saved page by page, resume, idempotent submit, receipts."""

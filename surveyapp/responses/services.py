@@ -1,0 +1,219 @@
+"""Verbs of the respondent side. They flush; the view commits once per request."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import current_app
+
+from surveyapp.consent.models import ConsentText
+from surveyapp.consent.services import current_consent_text, record_consent
+from surveyapp.db import db, utcnow
+from surveyapp.questionnaires.models import Page, Question, Questionnaire, QuestionnaireVersion
+from surveyapp.questionnaires.question_types import AnswerValue
+from surveyapp.responses.flow import Flow
+from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus
+
+#: Receipt codes: 16 characters from a 32-letter alphabet without look-alikes = 80 bits.
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class StartRefused(ValueError):
+    """Starting a response was refused; ``reason`` names why (shown translated by the view)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a token or receipt code; only digests are stored."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def resume_token_for(start_key: str) -> str:
+    """The resume token of a start key: a repeated start yields the same token, nothing new."""
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    mac = hmac.new(key, b"resume:" + start_key.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:24]).decode("ascii")
+
+
+def new_start_key() -> str:
+    """A random key for one start form."""
+    return secrets.token_urlsafe(24)
+
+
+def start_response(
+    questionnaire: Questionnaire,
+    *,
+    language: str,
+    consent_given: bool,
+    consent_text_id: str | int | None,
+    start_key: str,
+    channel: Channel = Channel.WEB,
+    unit_id: int | None = None,
+    is_preview: bool = False,
+    interviewer_id: int | None = None,
+) -> tuple[Response, str]:
+    """Create a draft response with its consent record; return it and its resume token.
+
+    Starting twice with the same ``start_key`` returns the first draft.
+
+    :raise StartRefused: ``closed``, ``no_consent`` or ``consent_changed``.
+    """
+    version = (
+        questionnaire.latest_version if is_preview else questionnaire.published_version
+    )
+    if version is None or not (is_preview or questionnaire.is_open):
+        raise StartRefused("closed")
+    if not consent_given:
+        raise StartRefused("no_consent")
+    shown = current_consent_text(questionnaire, language)
+    if shown is None or str(shown.id) != str(consent_text_id):
+        raise StartRefused("consent_changed")
+    if not start_key or len(start_key) > 64:
+        raise StartRefused("consent_changed")
+    token = resume_token_for(start_key)
+    existing = db.session.scalar(sa.select(Response).filter_by(start_key=start_key))
+    if existing is not None:
+        if existing.questionnaire_id != questionnaire.id:
+            raise StartRefused("consent_changed")
+        return existing, token
+    response = Response(
+        questionnaire_id=questionnaire.id,
+        version_id=version.id,
+        language=language,
+        channel=channel,
+        unit_id=unit_id,
+        is_preview=is_preview,
+        start_key=start_key,
+        resume_digest=digest(token),
+        current_page=version.pages[0].code if version.pages else None,
+    )
+    db.session.add(response)
+    db.session.flush()
+    record_consent(
+        response_id=response.id,
+        questionnaire=questionnaire,
+        version_id=version.id,
+        consent_text=db.session.get(ConsentText, shown.id),
+        channel=channel.value,
+        interviewer_id=interviewer_id,
+    )
+    return response, token
+
+
+def find_by_token(questionnaire: Questionnaire, token: str) -> Response | None:
+    """The response a resume token belongs to, within this questionnaire."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(
+        sa.select(Response).filter_by(questionnaire_id=questionnaire.id,
+                                      resume_digest=digest(token))
+    )
+
+
+def stored_values(response: Response) -> dict[str, list[AnswerValue]]:
+    """The response's answers grouped by question code."""
+    rows = db.session.execute(
+        sa.select(Question.code, Answer)
+        .join(Answer, Answer.question_id == Question.id)
+        .where(Answer.response_id == response.id)
+        .order_by(Answer.id)
+    ).all()
+    values: dict[str, list[AnswerValue]] = defaultdict(list)
+    for code, answer in rows:
+        values[code].append(
+            AnswerValue(
+                option_code=answer.option_code,
+                row_code=answer.row_code,
+                value_text=answer.value_text,
+                value_number=answer.value_number,
+                value_date=answer.value_date,
+            )
+        )
+    return dict(values)
+
+
+def save_page(
+    response: Response,
+    version: QuestionnaireVersion,
+    page: Page,
+    posted: dict[str, list[AnswerValue]],
+) -> Flow:
+    """Replace the answers of the page's questions and drop answers that became hidden.
+
+    Returns the flow after saving, to choose the next page.
+    """
+    if response.status is not ResponseStatus.DRAFT:
+        raise ValueError("response already submitted")
+    values = stored_values(response)
+    for question in page.questions:
+        values.pop(question.code, None)
+    values.update({code: vals for code, vals in posted.items() if vals})
+    flow = Flow(version, values)
+    keep = flow.visible_codes()
+    by_code = {q.code: q for q in version.questions}
+    db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id))
+    db.session.add_all(
+        Answer(
+            response_id=response.id,
+            question_id=by_code[code].id,
+            row_code=v.row_code,
+            option_code=v.option_code,
+            value_text=v.value_text,
+            value_number=v.value_number,
+            value_date=v.value_date,
+        )
+        for code, vals in values.items()
+        if code in keep and code in by_code
+        for v in vals
+    )
+    response.updated_at = utcnow()
+    db.session.flush()
+    return Flow(version, {c: v for c, v in values.items() if c in keep})
+
+
+def new_receipt_code() -> str:
+    """A receipt code like ``K7QM-2XRA-9PZD-HT4W``: easy to write down, infeasible to guess."""
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def submit_response(response: Response) -> str | None:
+    """Mark a complete draft as submitted, exactly once; return the new receipt code.
+
+    Returns ``None`` when the response was already submitted (a double click or a reload).
+    The status change is one guarded UPDATE, so two concurrent submits cannot both win.
+    """
+    code = new_receipt_code()
+    result = db.session.execute(
+        sa.update(Response)
+        .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
+        .values(
+            status=ResponseStatus.COMPLETE,
+            submitted_at=utcnow(),
+            updated_at=utcnow(),
+            receipt_digest=digest(code),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    db.session.expire(response)
+    return code
+
+
+def count_by_status(questionnaire_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Number of real (non-preview) responses per questionnaire and status."""
+    rows = db.session.execute(
+        sa.select(Response.questionnaire_id, Response.status, sa.func.count())
+        .where(Response.questionnaire_id.in_(questionnaire_ids), ~Response.is_preview)
+        .group_by(Response.questionnaire_id, Response.status)
+    )
+    return {(qid, str(status)): n for qid, status, n in rows}

@@ -1,0 +1,298 @@
+"""Respondent pages: start with consent, answer page by page, resume, submit once, receipt."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import current_user
+
+from surveyapp.consent.services import current_consent_text
+from surveyapp.db import db
+from surveyapp.i18n import pick_language
+from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
+from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, get_type
+from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.responses import services
+from surveyapp.responses.flow import Flow
+from surveyapp.responses.forms import ConsentForm, make_page_form
+from surveyapp.responses.models import Response, ResponseStatus
+
+bp = Blueprint("responses", __name__, template_folder="templates")
+
+
+def _cookie_name(questionnaire: Questionnaire) -> str:
+    return f"resume_{questionnaire.id}"
+
+
+def _use_language(questionnaire: Questionnaire, lang: str) -> None:
+    """Render this request in ``lang`` (content and interface)."""
+    g.content_language = lang
+    g.base_language = questionnaire.base_language
+    refresh()
+
+
+def _questionnaire(slug: str) -> Questionnaire:
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        abort(404)
+    return questionnaire
+
+
+def _may_preview() -> bool:
+    return current_user.is_authenticated
+
+
+def _closed_page(questionnaire: Questionnaire):
+    version = questionnaire.published_version or questionnaire.latest_version
+    return render_template(
+        "responses/closed.html", questionnaire=questionnaire, version=version
+    ), 410
+
+
+@bp.route("/s/<slug>", methods=["GET", "POST"])
+def start(slug: str):
+    """The start page: language choice, introduction and consent; nothing is stored before it."""
+    questionnaire = _questionnaire(slug)
+    preview = request.args.get("preview") == "1" and _may_preview()
+    choice_key = f"lang_{questionnaire.id}"
+    lang = pick_language(questionnaire.languages, questionnaire.base_language,
+                         explicit=request.args.get("lang") or session.get(choice_key))
+    if request.args.get("lang") == lang:
+        session[choice_key] = lang
+    _use_language(questionnaire, lang)
+    if not preview and not questionnaire.is_open:
+        return _closed_page(questionnaire)
+    version = questionnaire.latest_version if preview else questionnaire.published_version
+
+    token = request.cookies.get(_cookie_name(questionnaire))
+    if request.method == "GET" and token and not preview:
+        draft = services.find_by_token(questionnaire, token)
+        if draft is not None and draft.status is ResponseStatus.DRAFT:
+            return redirect(_page_url(questionnaire, token, draft.current_page))
+
+    consent_text = current_consent_text(questionnaire, lang)
+    form = ConsentForm()
+    message = None
+    status = 200
+    if request.method == "POST":
+        if not form.validate():
+            message = _("Your session had expired, so nothing was saved yet. "
+                        "Please tick the box and press “Start” again.")
+        else:
+            try:
+                response, token = services.start_response(
+                    questionnaire,
+                    language=lang,
+                    consent_given=form.consent.data,
+                    consent_text_id=form.consent_text_id.data,
+                    start_key=form.start_key.data or "",
+                    is_preview=preview,
+                )
+            except services.StartRefused as refused:
+                message = {
+                    "closed": _("This questionnaire is not open for answers."),
+                    "no_consent": _("Please tick the box to agree before you start."),
+                    "consent_changed": _("The information text has changed. "
+                                         "Please read it again and confirm."),
+                }[refused.reason]
+            else:
+                db.session.commit()
+                redirect_to = redirect(_page_url(questionnaire, token, response.current_page))
+                if not preview:
+                    _set_resume_cookie(redirect_to, questionnaire, token)
+                return redirect_to
+        status = 422
+    form.consent_text_id.data = consent_text.id if consent_text else ""
+    form.start_key.data = services.new_start_key()
+    return render_template(
+        "responses/start.html",
+        questionnaire=questionnaire,
+        version=version,
+        consent_text=consent_text,
+        form=form,
+        message=message,
+        preview=preview,
+    ), status
+
+
+def _set_resume_cookie(resp, questionnaire: Questionnaire, token: str) -> None:
+    resp.set_cookie(
+        _cookie_name(questionnaire),
+        token,
+        max_age=current_app.config["RESUME_COOKIE_DAYS"] * 86400,
+        path=f"/s/{questionnaire.slug}",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+
+
+def _page_url(questionnaire: Questionnaire, token: str, page_code: str | None) -> str:
+    return url_for("responses.page", slug=questionnaire.slug, token=token,
+                   page_code=page_code or "-")
+
+
+def _load(slug: str, token: str) -> tuple[Questionnaire, Response, QuestionnaireVersion]:
+    questionnaire = _questionnaire(slug)
+    response = services.find_by_token(questionnaire, token)
+    if response is None:
+        _use_language(questionnaire, pick_language(questionnaire.languages,
+                                                   questionnaire.base_language))
+        abort(404)
+    version = db.session.get(QuestionnaireVersion, response.version_id)
+    return questionnaire, response, version
+
+
+@bp.route("/s/<slug>/r/<token>/", defaults={"page_code": "-"})
+@bp.route("/s/<slug>/r/<token>/<page_code>", methods=["GET", "POST"])
+def page(slug: str, token: str, page_code: str):
+    """One page of questions; POST saves it and moves on, back, or to another language."""
+    questionnaire, response, version = _load(slug, token)
+    if response.status is not ResponseStatus.DRAFT:
+        return redirect(url_for("responses.done", slug=slug, token=token))
+    switch = request.form.get("lang") if request.method == "POST" else None
+    if switch in questionnaire.languages:
+        response.language = switch
+    _use_language(questionnaire, response.language)
+    if not response.is_preview and not questionnaire.is_open:
+        return _closed_page(questionnaire)
+
+    values = services.stored_values(response)
+    flow = Flow(version, values)
+    current = next((p for p in version.pages if p.code == page_code), None)
+    if current is None or not flow.is_visible(current):
+        target = response.current_page
+        valid = next((p for p in flow.visible_pages if p.code == target), None)
+        target_page = valid or (flow.visible_pages[0] if flow.visible_pages else None)
+        if target_page is None or target_page is current:
+            abort(404)
+        return redirect(_page_url(questionnaire, token, target_page.code))
+
+    form_class = make_page_form(current.questions)
+    if request.method == "GET":
+        data = {}
+        for question in current.questions:
+            data.update(get_type(question.type).form_data(question, values.get(question.code, [])))
+        form = form_class(formdata=None, data=data)
+        return _render_page(questionnaire, version, response, token, current, flow, form, {})
+
+    form = form_class()
+    nav = request.form.get("nav", "next")
+    if switch:
+        nav = "stay"
+    if not form.validate():
+        message = _("Your session had expired, so this page was not saved yet. "
+                    "Your answers are still here: please press the button again.")
+        return _render_page(questionnaire, version, response, token, current, flow, form, {},
+                            message=message, status=422)
+
+    posted: dict[str, list[AnswerValue]] = {}
+    errors: dict[str, str] = {}
+    for question in current.questions:
+        try:
+            posted[question.code] = get_type(question.type).parse(question, form)
+        except AnswerInvalid as invalid:
+            errors[question.code] = str(invalid.message)
+            posted[question.code] = []
+    merged = {**values, **posted}
+    after = Flow(version, merged)
+    shown_after = after.questions_on(current)
+    errors = {code: msg for code, msg in errors.items() if code in {q.code for q in shown_after}}
+    if nav == "next":
+        for question in shown_after:
+            if question.is_required and not posted.get(question.code) and question.code not in errors:
+                errors[question.code] = _("Please answer this question.")
+    notice = None
+    shown_before = set((request.form.get("shown") or "").split())
+    if not errors and nav == "next" and not form.js.data:
+        appeared = [q for q in shown_after if q.code not in shown_before]
+        if appeared:
+            notice = _("Based on your answers, more questions appeared on this page. "
+                       "Please look at them, then press “Next” again.")
+    if errors or notice:
+        return _render_page(questionnaire, version, response, token, current, after, form,
+                            errors, notice=notice, status=422 if errors else 200)
+
+    flow = services.save_page(response, version, current, posted)
+    if nav == "stay":
+        target = current
+    else:
+        target = flow.neighbour(current, -1 if nav == "back" else 1)
+    if target is not None:
+        response.current_page = target.code
+        db.session.commit()
+        return redirect(_page_url(questionnaire, token, target.code))
+    if nav == "back":
+        db.session.commit()
+        return redirect(_page_url(questionnaire, token, current.code))
+
+    missing = flow.first_missing()
+    if missing is not None:
+        response.current_page = missing[0].code
+        db.session.commit()
+        return redirect(_page_url(questionnaire, token, missing[0].code))
+    code = services.submit_response(response)
+    db.session.commit()
+    if code is not None:
+        session["receipt"] = {"response": response.id, "code": code}
+    resp = redirect(url_for("responses.done", slug=slug, token=token))
+    resp.delete_cookie(_cookie_name(questionnaire), path=f"/s/{questionnaire.slug}")
+    return resp
+
+
+def _render_page(questionnaire, version, response, token, current: Page, flow: Flow, form,
+                 errors: dict[str, str], *, message=None, notice=None, status=200):
+    shown = {q.code for q in flow.questions_on(current)}
+    number, total = flow.position(current)
+    earlier_facts = {
+        code: {"answered": f.answered, "codes": sorted(f.codes), "number": f.number}
+        for code, f in flow.facts.items()
+        if code not in {q.code for q in current.questions}
+    }
+    return render_template(
+        "responses/page.html",
+        questionnaire=questionnaire,
+        version=version,
+        response=response,
+        token=token,
+        page=current,
+        form=form,
+        shown=shown,
+        errors=errors,
+        message=message,
+        notice=notice,
+        number=number,
+        total=total,
+        is_last=flow.neighbour(current, 1) is None,
+        has_previous=flow.neighbour(current, -1) is not None,
+        earlier_facts=earlier_facts,
+        get_type=get_type,
+        resume_url=url_for("responses.page", slug=questionnaire.slug, token=token,
+                           page_code=current.code, _external=True),
+    ), status
+
+
+@bp.route("/s/<slug>/r/<token>/done")
+def done(slug: str, token: str):
+    """The thank-you page with the receipt code (shown again on reload in the same browser)."""
+    questionnaire, response, version = _load(slug, token)
+    _use_language(questionnaire, response.language)
+    if response.status is ResponseStatus.DRAFT:
+        return redirect(_page_url(questionnaire, token, response.current_page))
+    receipt = session.get("receipt") or {}
+    code = receipt.get("code") if receipt.get("response") == response.id else None
+    return render_template(
+        "responses/done.html", questionnaire=questionnaire, version=version, response=response,
+        receipt_code=code,
+    )
