@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    flash,
     current_app,
     g,
     redirect,
@@ -213,19 +214,20 @@ def page(slug: str, token: str, page_code: str):
         for question in shown_after:
             if question.is_required and not posted.get(question.code) and question.code not in errors:
                 errors[question.code] = _("Please answer this question.")
-    notice = None
-    shown_before = set((request.form.get("shown") or "").split())
-    if not errors and nav == "next" and not form.js.data:
-        appeared = [q for q in shown_after if q.code not in shown_before]
-        if appeared:
-            notice = _("Based on your answers, more questions appeared on this page. "
-                       "Please look at them, then press “Next” again.")
-    if errors or notice:
+    if errors:
         return _render_page(questionnaire, version, response, token, current, after, form,
-                            errors, notice=notice, status=422 if errors else 200)
+                            errors, status=422)
 
     flow = services.save_page(response, version, current, posted)
-    if nav == "stay":
+    shown_before = set((request.form.get("shown") or "").split())
+    appeared = nav == "next" and not form.js.data and any(
+        q.code not in shown_before for q in shown_after
+    )
+    if appeared:
+        # Without the page script the respondent has not seen these yet: show them first.
+        flash(_("Based on your answers, more questions appeared on this page. "
+                "Please look at them, then press “Next” again."), "notice")
+    if nav == "stay" or appeared:
         target = current
     else:
         target = flow.neighbour(current, -1 if nav == "back" else 1)
@@ -252,7 +254,7 @@ def page(slug: str, token: str, page_code: str):
 
 
 def _render_page(questionnaire, version, response, token, current: Page, flow: Flow, form,
-                 errors: dict[str, str], *, message=None, notice=None, status=200):
+                 errors: dict[str, str], *, message=None, status=200):
     shown = {q.code for q in flow.questions_on(current)}
     number, total = flow.position(current)
     earlier_facts = {
@@ -271,7 +273,6 @@ def _render_page(questionnaire, version, response, token, current: Page, flow: F
         shown=shown,
         errors=errors,
         message=message,
-        notice=notice,
         number=number,
         total=total,
         is_last=flow.neighbour(current, 1) is None,
