@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from surveyapp.accounts.models import Role, UnitKind, User
 from surveyapp.accounts.services import create_user, ensure_unit
 from surveyapp.db import db
+from surveyapp.i18n.catalogues import translate
 from surveyapp.questionnaires.definition import DefinitionError
 from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
 from surveyapp.responses.services import count_by_status
@@ -143,3 +144,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user_command)
     app.cli.add_command(setup)
+    app.cli.add_command(translate)

@@ -1,0 +1,44 @@
+# Two commands for a new machine: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install translations lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+## Compile the interface catalogues (built by the install, never committed).
+translations: $(STAMP)
+	$(BIN)/flask --app surveyapp translate compile
+
+## Set up the embedded database with demo content on first run, then serve on $(HOST):$(PORT).
+run: install
+	$(BIN)/flask --app surveyapp setup
+	@echo "surveyapp: http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/staff/login)"
+	$(BIN)/flask --app surveyapp run --host $(HOST) --port $(PORT)
+
+## Lint, check the catalogues, then run the whole suite (SQLite and PostgreSQL, browser tests).
+test: install
+	$(BIN)/ruff check surveyapp tests benchmarks
+	$(BIN)/flask --app surveyapp translate check
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check surveyapp tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
