@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount each capability's views."""
     from surveyapp.accounts.views import bp as accounts_bp
     from surveyapp.core_views import bp as core_bp
+    from surveyapp.extensions import csrf
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
 
@@ -72,6 +73,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(responses_bp)
+    # Respondent forms check their CSRF token inside form.validate(), so that an expired token
+    # re-shows the page with every answer kept instead of an error page.
+    csrf.exempt(responses_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

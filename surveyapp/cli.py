@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from surveyapp.accounts.models import Role, UnitKind, User
 from surveyapp.accounts.services import create_user, ensure_unit
@@ -91,6 +91,7 @@ def seed_demo_content() -> list[str]:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load the demo units and the five demo questionnaires (skips what exists)."""
     added = seed_demo_content()
@@ -99,6 +100,7 @@ def seed_demo() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--password", prompt=True, prompt_required=False, hide_input=True,
@@ -117,6 +119,7 @@ def create_user_command(email: str, role: str, password: str | None) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo/--no-demo", default=True, help="Load demo content into an empty database.")
 def setup(demo: bool) -> None:
     """Bring the database to the newest schema; on first run add demo content and an admin."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import globals as flask_globals
+from flask.testing import FlaskClient
 from sqlalchemy import orm
 
 from surveyapp import create_app
@@ -56,6 +57,23 @@ def new_database_url(engine: str, request, workdir: Path) -> str:
     return cluster.create_database(f"surveyapp_test_{number}")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client that gives every request its own app context, as a real server does.
+
+    Without it, requests made while a test holds an app context would share ``g`` and the
+    database session with the test and with each other.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Assertions read English messages unless a test asks for another language.
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(url: str, workdir: Path, **extra):
     """An application on ``url`` with the schema migrated to the newest revision."""
     from flask_migrate import upgrade
@@ -68,6 +86,7 @@ def make_app(url: str, workdir: Path, **extra):
         **extra,
     })
     app.instance_path = str(workdir)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
     return app

@@ -9,7 +9,7 @@ from tests.formfiller import fill, parse_forms
 class Respondent:
     """Drives the respondent pages through a Flask test client."""
 
-    def __init__(self, client, slug: str, lang: str = "de"):
+    def __init__(self, client, slug: str, lang: str = "en"):
         self.client = client
         self.slug = slug
         self.lang = lang

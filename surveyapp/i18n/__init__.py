@@ -80,7 +80,7 @@ def localized(texts: Mapping[str, str] | None, lang: str, base: str) -> tuple[st
 
 
 def content_text(texts: Mapping[str, str] | None) -> Markup:
-    """Render a questionnaire text in the current content language, marking a fallback's language."""
+    """A questionnaire text in the current content language; a fallback is marked with its lang."""
     lang = g.get("content_language", "en")
     text, used = localized(texts, lang, g.get("base_language", lang))
     if used != lang:
@@ -89,7 +89,7 @@ def content_text(texts: Mapping[str, str] | None) -> Markup:
 
 
 def paragraphs(texts: Mapping[str, str] | None) -> Markup:
-    """Render a multi-paragraph questionnaire text as ``<p>`` elements (blank line = new paragraph)."""
+    """A multi-paragraph questionnaire text as ``<p>`` elements (a blank line starts one)."""
     lang = g.get("content_language", "en")
     text, used = localized(texts, lang, g.get("base_language", lang))
     attrs = Markup(' lang="{}" dir="{}"').format(used, direction(used)) if used != lang else ""

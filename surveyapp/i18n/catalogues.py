@@ -36,7 +36,8 @@ def extract() -> None:
     """Collect translatable strings from code and templates into messages.pot."""
     keywords = [arg for k in KEYWORDS for arg in ("-k", k)]
     _pybabel("extract", "-F", str(TRANSLATIONS / "babel.cfg"), *keywords, "--no-location",
-             "--sort-output", "--project", "surveyapp", "-o", str(POT), str(PROJECT_ROOT / "surveyapp"))
+             "--sort-output", "--project", "surveyapp", "-o", str(POT),
+             str(PROJECT_ROOT / "surveyapp"))
     click.echo(f"extracted to {POT.relative_to(PROJECT_ROOT)}")
 
 

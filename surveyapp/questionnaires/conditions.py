@@ -1,4 +1,4 @@
-"""Show-if conditions: ``{"all"|"any": [{"question", "op", "value"|"values"}]}``, checked and evaluated."""
+"""Show-if conditions ``{"all"|"any": [{"question", "op", "value"|"values"}]}``: check, evaluate."""
 
 from __future__ import annotations
 

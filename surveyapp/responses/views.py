@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    flash,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -95,7 +95,8 @@ def start(slug: str):
                 response, token = services.start_response(
                     questionnaire,
                     language=lang,
-                    consent_given=form.consent.data,
+                    # Only the box's own value counts: "n", "false" or "0" are not consent.
+                    consent_given=request.form.getlist("consent") == ["y"],
                     consent_text_id=form.consent_text_id.data,
                     start_key=form.start_key.data or "",
                     is_preview=preview,
@@ -212,7 +213,8 @@ def page(slug: str, token: str, page_code: str):
     errors = {code: msg for code, msg in errors.items() if code in {q.code for q in shown_after}}
     if nav == "next":
         for question in shown_after:
-            if question.is_required and not posted.get(question.code) and question.code not in errors:
+            unanswered = not posted.get(question.code) and question.code not in errors
+            if question.is_required and unanswered:
                 errors[question.code] = _("Please answer this question.")
     if errors:
         return _render_page(questionnaire, version, response, token, current, after, form,
@@ -257,10 +259,13 @@ def _render_page(questionnaire, version, response, token, current: Page, flow: F
                  errors: dict[str, str], *, message=None, status=200):
     shown = {q.code for q in flow.questions_on(current)}
     number, total = flow.position(current)
+    earlier_pages = version.pages[: version.pages.index(current)]
+    earlier_codes = {q.code for p in earlier_pages for q in p.questions}
+    # What the page script needs to evaluate conditions on answers from earlier pages.
     earlier_facts = {
         code: {"answered": f.answered, "codes": sorted(f.codes), "number": f.number}
         for code, f in flow.facts.items()
-        if code not in {q.code for q in current.questions}
+        if code in earlier_codes
     }
     return render_template(
         "responses/page.html",

@@ -15,7 +15,9 @@ class Dropdown(ChoiceType):
 
     def form_fields(self, question: Question) -> dict[str, Field]:
         fields: dict[str, Field] = {
-            question.code: SelectField(choices=["", *self.all_codes(question)], validate_choice=False)
+            question.code: SelectField(
+                choices=["", *self.all_codes(question)], validate_choice=False
+            )
         }
         if question.has_other:
             fields[question.code + SEP + "other"] = StringField()

@@ -29,7 +29,8 @@ class Integer(TypedValueType):
         errors = definition_errors_for_settings(settings, self.settings_keys)
         for key in ("min", "max"):
             value = settings.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not is_number:
                 errors.append(f"{key} must be a number")
         low, high = settings.get("min"), settings.get("max")
         if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
