@@ -1,4 +1,4 @@
-"""Read and write the JSON definition format ``surveyapp/1`` (see docs/definition-format.md)."""
+"""Read and write the JSON definition format ``surveyapp/1`` (documented in the README)."""
 
 from __future__ import annotations
 
