@@ -48,7 +48,7 @@ def register_config(app: Flask, config: dict[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
     from surveyapp.db import tune_sqlite
-    from surveyapp.extensions import babel, csrf, db, login_manager, migrate
+    from surveyapp.extensions import babel, compress, csrf, db, login_manager, migrate
     from surveyapp.i18n import select_locale
 
     db.init_app(app)
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    compress.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)

@@ -29,6 +29,10 @@ class DefaultConfig:
     #: How long the resume cookie keeps a draft reachable from the same browser.
     RESUME_COOKIE_DAYS = 30
     ENV_NAME = "development"
+    # Respondents are on slow mobile networks: a matrix page shrinks from ~30 KB to ~5 KB.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_LEVEL = 6
+    COMPRESS_BR_LEVEL = 4
 
 
 ENVIRONMENT_KEYS = ("SECRET_KEY", "DATABASE_URL", "ENV_NAME", "SERVER_NAME", "PREFERRED_URL_SCHEME")
