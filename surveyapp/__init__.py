@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_commands(app)
     return app
 
@@ -81,9 +82,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Expose language and direction helpers to every template."""
+    from surveyapp.assets import static_url
     from surveyapp.i18n import template_context
 
     app.context_processor(template_context)
+    app.jinja_env.globals["static_url"] = static_url
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -91,6 +94,20 @@ def register_errorhandlers(app: Flask) -> None:
     from surveyapp.errors import register
 
     register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send a strict content policy and never leak resume links through the Referer header."""
+    policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+              "form-action 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'")
+
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Resume tokens are in respondent URLs; no other site may see them.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
 
 
 def register_commands(app: Flask) -> None:

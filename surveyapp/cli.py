@@ -42,7 +42,7 @@ def surveys_list() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--open", "open_now", is_flag=True, help="Publish and open it for answers.")
 def surveys_import(file, open_now: bool) -> None:
-    """Import a questionnaire from a JSON definition (format: README, "Questionnaire definition format")."""
+    """Import a questionnaire from a JSON definition (format: see the README)."""
     try:
         data = json.load(file)
         questionnaire = import_questionnaire(data, open_now=open_now)

@@ -29,6 +29,8 @@ class DefaultConfig:
     #: How long the resume cookie keeps a draft reachable from the same browser.
     RESUME_COOKIE_DAYS = 30
     ENV_NAME = "development"
+    # Static URLs carry a content hash (see static_url), so browsers may keep them a year.
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     # Respondents are on slow mobile networks: a matrix page shrinks from ~30 KB to ~5 KB.
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_LEVEL = 6

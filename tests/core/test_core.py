@@ -72,3 +72,25 @@ def test_sqlite_runs_in_wal_mode(app, engine_name):
     mode = db.session.execute(sa.text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
     assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_security_headers_keep_resume_links_private(client):
+    response = client.get("/s/exit-survey")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_static_files_are_versioned_and_cached(client):
+    html = client.get("/s/exit-survey").get_data(as_text=True)
+    import re
+
+    href = re.search(r'href="(/static/app.css\?v=[0-9a-f]{10})"', html).group(1)
+    response = client.get(href)
+    assert response.cache_control.max_age == 365 * 24 * 3600
+    response.close()
+
+
+def test_pages_are_compressed_for_slow_networks(client):
+    response = client.get("/s/exit-survey", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
