@@ -2,16 +2,68 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime
+
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from surveyapp.db import db, utcnow
 from surveyapp.questionnaires.definition import DefinitionError, parse_definition
-from surveyapp.questionnaires.models import Questionnaire, QuestionnaireState, QuestionnaireVersion
+from surveyapp.questionnaires.models import (
+    Page,
+    Question,
+    Questionnaire,
+    QuestionnaireState,
+    QuestionnaireVersion,
+)
 
 
 def get_by_slug(slug: str) -> Questionnaire | None:
     """The questionnaire with this slug, if any."""
     return db.session.scalar(sa.select(Questionnaire).filter_by(slug=slug))
+
+
+def load_version(version_id: int) -> QuestionnaireVersion | None:
+    """A version with its pages, questions and options loaded in four queries, not one per item."""
+    return db.session.scalar(
+        sa.select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.id == version_id)
+        .options(
+            selectinload(QuestionnaireVersion.pages)
+            .selectinload(Page.questions)
+            .selectinload(Question.choices),
+            selectinload(QuestionnaireVersion.questions),
+        )
+    )
+
+
+#: Published versions never change, so each process keeps their loaded trees (read-only).
+_published: dict[tuple[int, datetime], QuestionnaireVersion] = {}
+_published_lock = threading.Lock()
+PUBLISHED_CACHE_SIZE = 256
+
+
+def published_version_tree(version_id: int, published_at: datetime) -> QuestionnaireVersion:
+    """The whole tree of a published version, detached and shared by every request.
+
+    Keyed by id and publication time, so a reused id (a rolled-back test, a recreated
+    database) never meets a stale tree. Callers must only read it.
+    """
+    key = (version_id, published_at)
+    cached = _published.get(key)
+    if cached is not None:
+        return cached
+    version = load_version(version_id)
+    if version is None or version.published_at != published_at:
+        raise LookupError(f"no published version {version_id}")
+    # Cascades to pages, questions and options: the tree leaves this request's session.
+    db.session.expunge(version)
+    with _published_lock:
+        if len(_published) >= PUBLISHED_CACHE_SIZE:
+            _published.clear()
+        _published[key] = version
+    return version
 
 
 def create_from_definition(data: dict) -> tuple[Questionnaire, dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -23,7 +24,7 @@ from surveyapp.db import db
 from surveyapp.i18n import pick_language
 from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
 from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, get_type
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import get_by_slug, load_version, published_version_tree
 from surveyapp.responses import services
 from surveyapp.responses.flow import Flow
 from surveyapp.responses.forms import ConsentForm, make_page_form
@@ -152,7 +153,13 @@ def _load(slug: str, token: str) -> tuple[Questionnaire, Response, Questionnaire
         _use_language(questionnaire, pick_language(questionnaire.languages,
                                                    questionnaire.base_language))
         abort(404)
-    version = db.session.get(QuestionnaireVersion, response.version_id)
+    published_at = db.session.scalar(
+        sa.select(QuestionnaireVersion.published_at).filter_by(id=response.version_id)
+    )
+    if published_at is not None and not response.is_preview:
+        version = published_version_tree(response.version_id, published_at)
+    else:
+        version = load_version(response.version_id)
     return questionnaire, response, version
 
 
@@ -220,7 +227,7 @@ def page(slug: str, token: str, page_code: str):
         return _render_page(questionnaire, version, response, token, current, after, form,
                             errors, status=422)
 
-    flow = services.save_page(response, version, current, posted)
+    flow = services.save_page(response, version, current, posted, stored=values)
     shown_before = set((request.form.get("shown") or "").split())
     appeared = nav == "next" and not form.js.data and any(
         q.code not in shown_before for q in shown_after
@@ -233,19 +240,16 @@ def page(slug: str, token: str, page_code: str):
         target = current
     else:
         target = flow.neighbour(current, -1 if nav == "back" else 1)
+    if target is None and nav == "back":
+        target = current
+    if target is None:
+        missing = flow.first_missing()
+        target = missing[0] if missing is not None else None
     if target is not None:
         response.current_page = target.code
+        url = _page_url(questionnaire, token, target.code)
         db.session.commit()
-        return redirect(_page_url(questionnaire, token, target.code))
-    if nav == "back":
-        db.session.commit()
-        return redirect(_page_url(questionnaire, token, current.code))
-
-    missing = flow.first_missing()
-    if missing is not None:
-        response.current_page = missing[0].code
-        db.session.commit()
-        return redirect(_page_url(questionnaire, token, missing[0].code))
+        return redirect(url)
     code = services.submit_response(response)
     db.session.commit()
     if code is not None:
