@@ -44,6 +44,8 @@ class AnswerInvalid(ValueError):
     """The posted answer cannot be stored; ``message`` is shown next to the question."""
 
     def __init__(self, message: str):
+        # Resolved now, in the respondent's locale, not whenever someone prints it.
+        message = str(message)
         super().__init__(message)
         self.message = message
 
