@@ -6,7 +6,10 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install translations lint bench clean
+WORKERS ?= 2
+THREADS ?= 4
+
+.PHONY: run dev test install translations lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +25,18 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/flask --app surveyapp translate compile
 
-## Set up the embedded database with demo content on first run, then serve on $(HOST):$(PORT).
+## Set up the embedded database with demo content on first run, then serve on $(HOST):$(PORT)
+## with gunicorn (the same server as in production, so it holds up under real load).
 run: install
 	$(BIN)/flask --app surveyapp setup
 	@echo "surveyapp: http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/staff/login)"
-	$(BIN)/flask --app surveyapp run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+		--access-logfile - 'surveyapp:create_app()'
+
+## The Flask development server with reloading and the debugger, for working on the code.
+dev: install
+	$(BIN)/flask --app surveyapp setup
+	$(BIN)/flask --app surveyapp run --debug --host $(HOST) --port $(PORT)
 
 ## Lint, check the catalogues, then run the whole suite (SQLite and PostgreSQL, browser tests).
 test: install
