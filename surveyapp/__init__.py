@@ -83,10 +83,12 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Expose language and direction helpers to every template."""
     from surveyapp.assets import static_url
-    from surveyapp.i18n import template_context
+    from surveyapp.i18n import TEMPLATE_GLOBALS, template_context
+    from surveyapp.questionnaires.question_types import question_macros
 
     app.context_processor(template_context)
-    app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS, static_url=static_url,
+                                 question_macros=question_macros)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -104,11 +104,13 @@ def template_context() -> dict:
     from flask_babel import get_locale
 
     lang = g.get("content_language") or str(get_locale() or "en")
-    return {
-        "page_lang": lang,
-        "page_dir": direction(lang),
-        "language_name": language_name,
-        "ct": content_text,
-        "paragraphs": paragraphs,
-        "direction": direction,
-    }
+    return {"page_lang": lang, "page_dir": direction(lang)}
+
+
+#: Functions every template (and every imported macro module) can call.
+TEMPLATE_GLOBALS = {
+    "language_name": language_name,
+    "ct": content_text,
+    "paragraphs": paragraphs,
+    "direction": direction,
+}

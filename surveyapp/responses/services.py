@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,7 +15,7 @@ from flask import current_app
 from surveyapp.consent.models import ConsentText
 from surveyapp.consent.services import current_consent_text, record_consent
 from surveyapp.db import db, utcnow
-from surveyapp.questionnaires.models import Page, Question, Questionnaire, QuestionnaireVersion
+from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
 from surveyapp.questionnaires.question_types import AnswerValue
 from surveyapp.responses.flow import Flow
 from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus
@@ -118,70 +119,81 @@ def find_by_token(questionnaire: Questionnaire, token: str) -> Response | None:
     )
 
 
-def stored_values(response: Response) -> dict[str, list[AnswerValue]]:
-    """The response's answers grouped by question code."""
+def find_draft_context(
+    slug: str, token: str
+) -> tuple[Questionnaire, Response, datetime | None] | None:
+    """Questionnaire, response and the publication time of its version, in one query."""
+    if not token or len(token) > 64:
+        return None
+    row = db.session.execute(
+        sa.select(Questionnaire, Response, QuestionnaireVersion.published_at)
+        .join(Response, Response.questionnaire_id == Questionnaire.id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.version_id)
+        .where(Questionnaire.slug == slug, Response.resume_digest == digest(token))
+    ).first()
+    return tuple(row) if row is not None else None
+
+
+def stored_values(
+    response: Response, version: QuestionnaireVersion
+) -> dict[str, list[AnswerValue]]:
+    """The response's answers grouped by question code (read as plain rows, not objects)."""
+    code_of = {q.id: q.code for q in version.questions}
     rows = db.session.execute(
-        sa.select(Question.code, Answer)
-        .join(Answer, Answer.question_id == Question.id)
+        sa.select(Answer.question_id, Answer.option_code, Answer.row_code, Answer.value_text,
+                  Answer.value_number, Answer.value_date)
         .where(Answer.response_id == response.id)
         .order_by(Answer.id)
-    ).all()
+    )
     values: dict[str, list[AnswerValue]] = defaultdict(list)
-    for code, answer in rows:
-        values[code].append(
-            AnswerValue(
-                option_code=answer.option_code,
-                row_code=answer.row_code,
-                value_text=answer.value_text,
-                value_number=answer.value_number,
-                value_date=answer.value_date,
-            )
-        )
+    for question_id, *fields in rows:
+        values[code_of[question_id]].append(AnswerValue(*fields))
     return dict(values)
 
 
-def save_page(
-    response: Response,
-    version: QuestionnaireVersion,
-    page: Page,
-    posted: dict[str, list[AnswerValue]],
-    stored: dict[str, list[AnswerValue]] | None = None,
-) -> Flow:
-    """Replace the answers of the page's questions and drop answers that became hidden.
-
-    ``stored`` are the response's answers as already read in this request, if any.
-    Returns the flow after saving, to choose the next page.
-    """
-    if response.status is not ResponseStatus.DRAFT:
-        raise ValueError("response already submitted")
-    values = dict(stored if stored is not None else stored_values(response))
+def merge_page(
+    stored: dict[str, list[AnswerValue]], page: Page, posted: dict[str, list[AnswerValue]]
+) -> dict[str, list[AnswerValue]]:
+    """The answers after this page is saved: the page's questions replaced by what was posted."""
+    values = {code: vals for code, vals in stored.items()}
     for question in page.questions:
         values.pop(question.code, None)
     values.update({code: vals for code, vals in posted.items() if vals})
-    flow = Flow(version, values)
+    return values
+
+
+def save_answers(
+    response: Response, version: QuestionnaireVersion, flow: Flow, current_page: str
+) -> None:
+    """Store the flow's answers to visible questions (hidden ones are dropped) and the page.
+
+    The whole (small) answer set is rewritten, so edits, going back and answers that became
+    hidden all take one code path.
+    """
+    if response.status is not ResponseStatus.DRAFT:
+        raise ValueError("response already submitted")
     keep = flow.visible_codes()
-    by_code = {q.code: q for q in version.questions}
-    # Rewriting the whole (small) set keeps one code path for edits, back, and hidden answers.
+    id_of = {q.code: q.id for q in version.questions}
     db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id))
     rows = [
         {
             "response_id": response.id,
-            "question_id": by_code[code].id,
+            "question_id": id_of[code],
             "row_code": v.row_code,
             "option_code": v.option_code,
             "value_text": v.value_text,
             "value_number": v.value_number,
             "value_date": v.value_date,
         }
-        for code, vals in values.items()
-        if code in keep and code in by_code
+        for code, vals in flow.values.items()
+        if code in keep and code in id_of
         for v in vals
     ]
     if rows:
         db.session.execute(sa.insert(Answer.__table__), rows)
+    response.current_page = current_page
     response.updated_at = utcnow()
     db.session.flush()
-    return Flow(version, {c: v for c, v in values.items() if c in keep})
 
 
 def new_receipt_code() -> str:

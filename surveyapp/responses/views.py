@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -22,7 +21,12 @@ from flask_login import current_user
 from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db
 from surveyapp.i18n import pick_language
-from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
+from surveyapp.questionnaires.models import (
+    Page,
+    Questionnaire,
+    QuestionnaireState,
+    QuestionnaireVersion,
+)
 from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, get_type
 from surveyapp.questionnaires.services import get_by_slug, load_version, published_version_tree
 from surveyapp.responses import services
@@ -147,20 +151,23 @@ def _page_url(questionnaire: Questionnaire, token: str, page_code: str | None) -
 
 
 def _load(slug: str, token: str) -> tuple[Questionnaire, Response, QuestionnaireVersion]:
-    questionnaire = _questionnaire(slug)
-    response = services.find_by_token(questionnaire, token)
-    if response is None:
+    found = services.find_draft_context(slug, token)
+    if found is None:
+        questionnaire = _questionnaire(slug)
         _use_language(questionnaire, pick_language(questionnaire.languages,
                                                    questionnaire.base_language))
         abort(404)
-    published_at = db.session.scalar(
-        sa.select(QuestionnaireVersion.published_at).filter_by(id=response.version_id)
-    )
+    questionnaire, response, published_at = found
     if published_at is not None and not response.is_preview:
         version = published_version_tree(response.version_id, published_at)
     else:
         version = load_version(response.version_id)
     return questionnaire, response, version
+
+
+def _accepts_answers(questionnaire: Questionnaire, response: Response) -> bool:
+    # The response's version was published when it started; only the state can change since.
+    return response.is_preview or questionnaire.state is QuestionnaireState.OPEN
 
 
 @bp.route("/s/<slug>/r/<token>/", defaults={"page_code": "-"})
@@ -174,10 +181,10 @@ def page(slug: str, token: str, page_code: str):
     if switch in questionnaire.languages:
         response.language = switch
     _use_language(questionnaire, response.language)
-    if not response.is_preview and not questionnaire.is_open:
+    if not _accepts_answers(questionnaire, response):
         return _closed_page(questionnaire)
 
-    values = services.stored_values(response)
+    values = services.stored_values(response, version)
     flow = Flow(version, values)
     current = next((p for p in version.pages if p.code == page_code), None)
     if current is None or not flow.is_visible(current):
@@ -197,9 +204,7 @@ def page(slug: str, token: str, page_code: str):
         return _render_page(questionnaire, version, response, token, current, flow, form, {})
 
     form = form_class()
-    nav = request.form.get("nav", "next")
-    if switch:
-        nav = "stay"
+    nav = "stay" if switch else request.form.get("nav", "next")
     if not form.validate():
         message = _("Your session had expired, so this page was not saved yet. "
                     "Your answers are still here: please press the button again.")
@@ -212,10 +217,9 @@ def page(slug: str, token: str, page_code: str):
         try:
             posted[question.code] = get_type(question.type).parse(question, form)
         except AnswerInvalid as invalid:
-            errors[question.code] = str(invalid.message)
+            errors[question.code] = invalid.message
             posted[question.code] = []
-    merged = {**values, **posted}
-    after = Flow(version, merged)
+    after = Flow(version, services.merge_page(values, current, posted))
     shown_after = after.questions_on(current)
     errors = {code: msg for code, msg in errors.items() if code in {q.code for q in shown_after}}
     if nav == "next":
@@ -227,7 +231,6 @@ def page(slug: str, token: str, page_code: str):
         return _render_page(questionnaire, version, response, token, current, after, form,
                             errors, status=422)
 
-    flow = services.save_page(response, version, current, posted, stored=values)
     shown_before = set((request.form.get("shown") or "").split())
     appeared = nav == "next" and not form.js.data and any(
         q.code not in shown_before for q in shown_after
@@ -236,20 +239,13 @@ def page(slug: str, token: str, page_code: str):
         # Without the page script the respondent has not seen these yet: show them first.
         flash(_("Based on your answers, more questions appeared on this page. "
                 "Please look at them, then press “Next” again."), "notice")
-    if nav == "stay" or appeared:
-        target = current
-    else:
-        target = flow.neighbour(current, -1 if nav == "back" else 1)
-    if target is None and nav == "back":
-        target = current
-    if target is None:
-        missing = flow.first_missing()
-        target = missing[0] if missing is not None else None
+    target = _next_page(after, current, "stay" if appeared else nav)
+    services.save_answers(response, version, after, (target or current).code)
     if target is not None:
-        response.current_page = target.code
         url = _page_url(questionnaire, token, target.code)
         db.session.commit()
         return redirect(url)
+
     code = services.submit_response(response)
     db.session.commit()
     if code is not None:
@@ -257,6 +253,19 @@ def page(slug: str, token: str, page_code: str):
     resp = redirect(url_for("responses.done", slug=slug, token=token))
     resp.delete_cookie(_cookie_name(questionnaire), path=f"/s/{questionnaire.slug}")
     return resp
+
+
+def _next_page(flow: Flow, current: Page, nav: str) -> Page | None:
+    """Where to go after saving; ``None`` means the questionnaire is complete: submit it."""
+    if nav == "stay":
+        return current
+    if nav == "back":
+        return flow.neighbour(current, -1) or current
+    following = flow.neighbour(current, 1)
+    if following is not None:
+        return following
+    missing = flow.first_missing()
+    return missing[0] if missing is not None else None
 
 
 def _render_page(questionnaire, version, response, token, current: Page, flow: Flow, form,

@@ -32,6 +32,7 @@ __all__ = [
     "Facts",
     "QuestionType",
     "get_type",
+    "question_macros",
 ]
 
 REGISTRY: dict[str, QuestionType] = {
@@ -56,3 +57,14 @@ REGISTRY: dict[str, QuestionType] = {
 def get_type(name: str) -> QuestionType:
     """The registered type called ``name``; KeyError for unknown types."""
     return REGISTRY[name]
+
+
+def question_macros(question_type: QuestionType):
+    """The type's template as a macro module (``render``), built once and kept by Jinja.
+
+    A module rather than an include: an include copies the whole page context for every
+    question, which was the largest cost of rendering a page.
+    """
+    from flask import current_app
+
+    return current_app.jinja_env.get_template(question_type.template).module
