@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from surveyapp.config import DefaultConfig, database_uri, development_secret, from_environment
 
@@ -58,6 +58,19 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     compress.init_app(app)
+
+    @app.after_request
+    def buffer_static_files(response):
+        # Runs before Flask-Compress (after_request runs in reverse order). Our static files
+        # are a few KB: reading them into memory lets them be compressed like pages, and
+        # closes the file, which the library's streaming path would leave open.
+        if (request.endpoint == "static" and response.status_code == 200
+                and response.direct_passthrough):
+            data = b"".join(response.response)
+            response.close()
+            response.direct_passthrough = False
+            response.set_data(data)
+        return response
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)
@@ -66,6 +79,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each capability's views."""
     from surveyapp.accounts.views import bp as accounts_bp
+    from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
     from surveyapp.questionnaires.views import bp as questionnaires_bp
@@ -75,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(responses_bp)
+    app.register_blueprint(content_translation_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

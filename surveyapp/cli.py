@@ -18,7 +18,7 @@ from surveyapp.i18n.catalogues import translate
 from surveyapp.questionnaires.definition import DefinitionError
 from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
 from surveyapp.responses.services import count_by_status
-from surveyapp.transfer import export_questionnaire, import_questionnaire
+from surveyapp.transfer import NotPublishable, export_questionnaire, import_questionnaire
 
 DEMO_DIR = Path(__file__).parent / "demo"
 DEMO_ADMIN = "admin@example.org"
@@ -53,6 +53,12 @@ def surveys_import(file, open_now: bool) -> None:
         raise click.ClickException(
             "the definition has problems; nothing was imported:\n  - "
             + "\n  - ".join(error.problems)
+        ) from error
+    except NotPublishable as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "not published, because texts are missing (import without --open, or add them):"
+            + "".join(f"\n  {lang}: {', '.join(keys)}" for lang, keys in error.missing.items())
         ) from error
     db.session.commit()
     click.echo(f"imported {questionnaire.slug} ({questionnaire.state.value})")

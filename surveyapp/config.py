@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 #: Interface languages with a Flask-Babel catalogue. The first is the fallback.
-INTERFACE_LANGUAGES = ("de", "en", "ar")
+INTERFACE_LANGUAGES = ("de", "en", "ar", "fa", "tr", "uk", "ru", "ti", "fr")
 
 
 class DefaultConfig:

@@ -44,7 +44,11 @@ def language_name(lang: str) -> str:
 
 
 def pick_language(offered: list[str], base: str, explicit: str | None = None) -> str:
-    """Choose a content language: explicit choice > ?lang= > Accept-Language > base language."""
+    """Choose a content language among those offered.
+
+    The respondent's own choice > the link's ``?lang=`` (one QR code per language) > the
+    browser's Accept-Language > the questionnaire's base language.
+    """
     for candidate in (explicit, request.args.get("lang")):
         if candidate in offered:
             return candidate

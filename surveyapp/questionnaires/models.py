@@ -102,8 +102,11 @@ class QuestionnaireVersion(db.Model):
     intro: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     thank_you: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Set when the version is published; from then on it never changes.
+    #: Set when the version is published; from then on its structure never changes.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised by every change of wording (translations may be corrected after publishing),
+    #: so that caches of the version know they are stale.
+    text_revision: Mapped[int] = mapped_column(default=1, server_default="1")
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
     pages: Mapped[list[Page]] = relationship(

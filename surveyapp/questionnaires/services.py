@@ -39,24 +39,26 @@ def load_version(version_id: int) -> QuestionnaireVersion | None:
 
 
 #: Published versions never change, so each process keeps their loaded trees (read-only).
-_published: dict[tuple[int, datetime], QuestionnaireVersion] = {}
+_published: dict[tuple[int, datetime, int], QuestionnaireVersion] = {}
 _published_lock = threading.Lock()
 PUBLISHED_CACHE_SIZE = 256
 
 
-def published_version_tree(version_id: int, published_at: datetime) -> QuestionnaireVersion:
+def published_version_tree(
+    version_id: int, published_at: datetime, text_revision: int
+) -> QuestionnaireVersion:
     """The whole tree of a published version, detached and shared by every request.
 
-    Keyed by id and publication time, so a reused id (a rolled-back test, a recreated
-    database) never meets a stale tree. Callers must only read it.
+    Keyed by id, publication time and text revision, so a corrected translation or a reused
+    id (a rolled-back test, a recreated database) never meets a stale tree. Read it only.
     """
-    key = (version_id, published_at)
+    key = (version_id, published_at, text_revision)
     cached = _published.get(key)
     if cached is not None:
         return cached
     version = load_version(version_id)
-    if version is None or version.published_at != published_at:
-        raise LookupError(f"no published version {version_id}")
+    if version is None or (version.published_at, version.text_revision) != key[1:]:
+        raise LookupError(f"no published version {version_id} at revision {text_revision}")
     # Cascades to pages, questions and options: the tree leaves this request's session.
     db.session.expunge(version)
     with _published_lock:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -121,12 +121,13 @@ def find_by_token(questionnaire: Questionnaire, token: str) -> Response | None:
 
 def find_draft_context(
     slug: str, token: str
-) -> tuple[Questionnaire, Response, datetime | None] | None:
-    """Questionnaire, response and the publication time of its version, in one query."""
+) -> tuple[Questionnaire, Response, datetime | None, int] | None:
+    """Questionnaire, response, and publication time and text revision of its version."""
     if not token or len(token) > 64:
         return None
     row = db.session.execute(
-        sa.select(Questionnaire, Response, QuestionnaireVersion.published_at)
+        sa.select(Questionnaire, Response, QuestionnaireVersion.published_at,
+                  QuestionnaireVersion.text_revision)
         .join(Response, Response.questionnaire_id == Questionnaire.id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.version_id)
         .where(Questionnaire.slug == slug, Response.resume_digest == digest(token))
@@ -224,6 +225,26 @@ def submit_response(response: Response) -> str | None:
         return None
     db.session.expire(response)
     return code
+
+
+#: How long after submitting a repeated "Send answers" may still be given a receipt code.
+RECEIPT_RENEWAL_WINDOW = timedelta(minutes=10)
+
+
+def renew_receipt(response: Response) -> str | None:
+    """A new receipt code for a response submitted moments ago; the old code stops working.
+
+    Returns ``None`` outside the renewal window, so an old resume link cannot mint codes.
+    """
+    code = new_receipt_code()
+    result = db.session.execute(
+        sa.update(Response)
+        .where(Response.id == response.id, Response.status == ResponseStatus.COMPLETE,
+               Response.submitted_at >= utcnow() - RECEIPT_RENEWAL_WINDOW)
+        .values(receipt_digest=digest(code))
+        .execution_options(synchronize_session=False)
+    )
+    return code if result.rowcount == 1 else None
 
 
 def count_by_status(questionnaire_ids: list[int]) -> dict[tuple[int, str], int]:

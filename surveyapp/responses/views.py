@@ -72,10 +72,10 @@ def start(slug: str):
     questionnaire = _questionnaire(slug)
     preview = request.args.get("preview") == "1" and _may_preview()
     choice_key = f"lang_{questionnaire.id}"
+    if request.args.get("choose") in questionnaire.languages:
+        session[choice_key] = request.args["choose"]  # the respondent used the switch
     lang = pick_language(questionnaire.languages, questionnaire.base_language,
-                         explicit=request.args.get("lang") or session.get(choice_key))
-    if request.args.get("lang") == lang:
-        session[choice_key] = lang
+                         explicit=session.get(choice_key))
     _use_language(questionnaire, lang)
     if not preview and not questionnaire.is_open:
         return _closed_page(questionnaire)
@@ -157,9 +157,9 @@ def _load(slug: str, token: str) -> tuple[Questionnaire, Response, Questionnaire
         _use_language(questionnaire, pick_language(questionnaire.languages,
                                                    questionnaire.base_language))
         abort(404)
-    questionnaire, response, published_at = found
+    questionnaire, response, published_at, text_revision = found
     if published_at is not None and not response.is_preview:
-        version = published_version_tree(response.version_id, published_at)
+        version = published_version_tree(response.version_id, published_at, text_revision)
     else:
         version = load_version(response.version_id)
     return questionnaire, response, version
@@ -176,6 +176,13 @@ def page(slug: str, token: str, page_code: str):
     """One page of questions; POST saves it and moves on, back, or to another language."""
     questionnaire, response, version = _load(slug, token)
     if response.status is not ResponseStatus.DRAFT:
+        if request.method == "POST" and not _receipt_in_session(response):
+            # "Send answers" reached us twice: the browser shows this reply, not the first
+            # one that carried the receipt code. Give it a fresh code (only its digest is kept).
+            code = services.renew_receipt(response)
+            if code is not None:
+                db.session.commit()
+                session["receipt"] = {"response": response.id, "code": code}
         return redirect(url_for("responses.done", slug=slug, token=token))
     switch = request.form.get("lang") if request.method == "POST" else None
     if switch in questionnaire.languages:
@@ -238,7 +245,8 @@ def page(slug: str, token: str, page_code: str):
     if appeared:
         # Without the page script the respondent has not seen these yet: show them first.
         flash(_("Based on your answers, more questions appeared on this page. "
-                "Please look at them, then press “Next” again."), "notice")
+                "Please look at them, then press the button at the end of the page again."),
+              "notice")
     target = _next_page(after, current, "stay" if appeared else nav)
     services.save_answers(response, version, after, (target or current).code)
     if target is not None:
@@ -302,11 +310,17 @@ def _render_page(questionnaire, version, response, token, current: Page, flow: F
     ), status
 
 
+def _receipt_in_session(response: Response) -> bool:
+    return (session.get("receipt") or {}).get("response") == response.id
+
+
 @bp.route("/s/<slug>/r/<token>/done")
 def done(slug: str, token: str):
     """The thank-you page with the receipt code (shown again on reload in the same browser)."""
     questionnaire, response, version = _load(slug, token)
-    _use_language(questionnaire, response.language)
+    chosen = request.args.get("choose")
+    _use_language(questionnaire,
+                  chosen if chosen in questionnaire.languages else response.language)
     if response.status is ResponseStatus.DRAFT:
         return redirect(_page_url(questionnaire, token, response.current_page))
     receipt = session.get("receipt") or {}

@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's Chromium; never downloaded. SURVEYAPP_CHROMIUM may point elsewhere (same rules).
+CHROMIUM = Path(os.environ.get("SURVEYAPP_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -117,8 +119,33 @@ def live_app(tmp_path_factory):
         db.engine.dispose()
 
 
+class Network:
+    """WSGI middleware standing for the phone's network: POSTs can be made slow on purpose.
+
+    ``post_delay`` seconds pass before the app sees a POST, the way a form sent over a poor
+    mobile connection arrives late, so that a second tap can happen while the first is on its way.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.post_delay = 0.0
+        self.posts: list[str] = []
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            self.posts.append(environ.get("PATH_INFO", ""))
+            if self.post_delay:
+                time.sleep(self.post_delay)
+        return self.app(environ, start_response)
+
+
 @pytest.fixture(scope="session")
-def live_server(live_app):
+def _network(live_app):
+    return Network(live_app.wsgi_app)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app, _network):
     """Base URL of the app served by Werkzeug in a daemon thread (``http://127.0.0.1:PORT``)."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -126,6 +153,7 @@ def live_server(live_app):
         def log_request(self, code="-", size="-"):
             """Errors are still logged; the access log of every request is not."""
 
+    live_app.wsgi_app = _network
     server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="surveyapp-live", daemon=True)
     thread.start()
@@ -133,6 +161,15 @@ def live_server(live_app):
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
+
+
+@pytest.fixture
+def network(_network):
+    """The server's network: set ``post_delay`` to slow POSTs down; ``posts`` lists them."""
+    _network.post_delay = 0.0
+    _network.posts.clear()
+    yield _network
+    _network.post_delay = 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,6 +216,12 @@ class PhoneFactory:
 
     def _watch(self, page):
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self._console(page, message))
+
+    def _console(self, page, message):
+        # A page with answers to correct is sent with status 422 on purpose; Chromium logs it.
+        if message.type == "error" and "status of 422" not in message.text:
+            self.page_errors.append(f"{page.url}: console: {message.text}")
 
     def close(self):
         for context in self.contexts:
@@ -191,7 +234,7 @@ def new_phone(chromium):
     factory = PhoneFactory(chromium)
     yield factory
     factory.close()
-    assert not factory.page_errors, "script errors on the page:\n" + "\n".join(
+    assert not factory.page_errors, "errors in the browser console:\n" + "\n".join(
         factory.page_errors
     )
 

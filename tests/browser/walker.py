@@ -43,27 +43,36 @@ def assert_language(page: Page, lang: str, direction: str) -> None:
     expect(page.locator(f"html[lang='{lang}'][dir='{direction}']")).to_have_count(1)
 
 
+_OUTSIDE = """(limit) => {
+    const skip = e => e.closest('.skip-link, .visually-hidden');
+    return Array.from(document.querySelectorAll('body *'))
+        .filter(e => { const r = e.getBoundingClientRect();
+                       return r.width > 0 && r.height > 0 && !skip(e)
+                              && (r.right > limit + 0.5 || r.left < -0.5); })
+        .slice(0, 8)
+        .map(e => { const r = e.getBoundingClientRect();
+                    const cls = typeof e.className === 'string' && e.className.trim()
+                                ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+                    return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + cls
+                           + ' [' + Math.round(r.left) + ', ' + Math.round(r.right) + ']'; });
+}"""
+
+
 def assert_fits_phone(page: Page) -> None:
-    """No horizontal scrolling at 390 px; names the elements that stick out if there is."""
+    """No horizontal scrolling at 390 px, and nothing cut off at either edge.
+
+    In right-to-left pages content sticking out on the right cannot be scrolled to at all, so
+    besides the scroll width every laid-out element must lie within the viewport (the skip link
+    and visually hidden texts are off-screen on purpose).
+    """
+    page.evaluate("window.scrollTo(0, window.scrollY)")
     width = page.evaluate("document.scrollingElement.scrollWidth")
-    if width <= PHONE_WIDTH:
-        return
-    culprits = page.evaluate(
-        """(limit) => Array.from(document.querySelectorAll('body *'))
-            .filter(e => { const r = e.getBoundingClientRect();
-                           return r.width > 0 && (r.right > limit + 0.5 || r.left < -0.5); })
-            .slice(0, 8)
-            .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                      + (e.className && typeof e.className === 'string'
-                         ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
-                      + ' [' + Math.round(e.getBoundingClientRect().left) + ', '
-                      + Math.round(e.getBoundingClientRect().right) + ']')""",
-        PHONE_WIDTH,
-    )
-    raise AssertionError(
-        f"{page.url}: page is {width}px wide at a {PHONE_WIDTH}px viewport; "
-        f"sticking out: {culprits}"
-    )
+    outside = page.evaluate(_OUTSIDE, PHONE_WIDTH)
+    if width > PHONE_WIDTH or outside:
+        raise AssertionError(
+            f"{page.url}: page is {width}px wide at a {PHONE_WIDTH}px viewport; "
+            f"outside the screen: {outside}"
+        )
 
 
 @dataclass
@@ -267,3 +276,15 @@ def complete(page: Page, *, lang: str, direction: str, javascript: bool, shots=N
     assert RECEIPT.match(walk.receipt), walk.receipt
     screenshot(page, shots, f"{prefix}-{len(walk.pages) + 1:02d}-done")
     return walk
+
+
+def advance_until(page: Page, reached, max_steps: int = 12) -> None:
+    """Fill and press Next until ``reached(page)`` is true (checking each page fits)."""
+    for _ in range(max_steps):
+        assert_fits_phone(page)
+        if reached(page):
+            return
+        assert not is_done(page), "reached the end before the wanted page"
+        fill_visible(page)
+        press(page, "next")
+    raise AssertionError(f"never reached the wanted page; stuck at {page.url}")

@@ -94,3 +94,13 @@ def test_static_files_are_versioned_and_cached(client):
 def test_pages_are_compressed_for_slow_networks(client):
     response = client.get("/s/exit-survey", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_static_files_are_compressed_and_closed(client):
+    import gc
+
+    response = client.get("/static/app.css", headers={"Accept-Encoding": "br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert int(response.headers["Content-Length"]) < 4000
+    response.close()
+    gc.collect()  # an unclosed file would raise ResourceWarning, an error in this suite

@@ -20,8 +20,8 @@ MINIMAL = {
     "title": {"de": "Mini", "en": "Mini"},
     "consent": {"text": {"de": "Einverstanden?", "en": "Agreed?"}},
     "pages": [{"code": "p1", "questions": [
-        {"code": "a", "type": "yes_no", "text": {"de": "Ja?"}},
-        {"code": "b", "type": "short_text", "text": {"de": "Was?"},
+        {"code": "a", "type": "yes_no", "text": {"de": "Ja?", "en": "Yes?"}},
+        {"code": "b", "type": "short_text", "text": {"de": "Was?", "en": "What?"},
          "show_if": {"all": [{"question": "a", "op": "equals", "value": "yes"}]}},
     ]}],
 }
@@ -37,9 +37,22 @@ def test_demo_definitions_round_trip_through_export(app):
         assert export_questionnaire(copy_of) == {**exported, "slug": again["slug"]}
 
 
-def test_fallback_to_base_language_is_allowed(app):
-    questionnaire = import_questionnaire(copy.deepcopy(MINIMAL))
+def test_fallback_to_base_language_is_allowed_in_a_draft(app):
+    data = copy.deepcopy(MINIMAL)
+    data["pages"][0]["questions"][0]["text"] = {"de": "Ja?"}
+    questionnaire = import_questionnaire(data)
     assert questionnaire.latest_version.pages[0].questions[0].text == {"de": "Ja?"}
+
+
+def test_a_language_with_missing_texts_cannot_be_published(app, runner, tmp_path: Path):
+    data = copy.deepcopy(MINIMAL)
+    data["pages"][0]["questions"][1]["text"] = {"de": "Was?"}
+    source = tmp_path / "mini.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    result = runner.invoke(args=["surveys", "import", str(source), "--open"])
+    assert result.exit_code != 0
+    assert "en: question:b:text" in result.output
+    assert get_by_slug("mini") is None
 
 
 @pytest.mark.parametrize(

@@ -293,9 +293,15 @@ def test_language_follows_browser_then_link_then_choice(app, client):
     assert 'lang="de"' in client.get("/s/exit-survey",
                                      headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert 'lang="ar"' in client.get("/s/needs-tcn?lang=ar").get_data(as_text=True)
-    # The choice is remembered for the next visit without a parameter.
-    assert 'lang="ar"' in client.get("/s/needs-tcn",
+    # A link parameter is not a choice: without it, the browser's language counts again.
+    assert 'lang="de"' in client.get("/s/needs-tcn",
                                      headers={"Accept-Language": "de"}).get_data(as_text=True)
+    # The switch is a choice: it is remembered and beats both the link and the browser.
+    client.get("/s/needs-tcn?choose=en")
+    chosen = client.get("/s/needs-tcn?lang=ar", headers={"Accept-Language": "de"})
+    assert 'lang="en"' in chosen.get_data(as_text=True)
+    # A language the questionnaire does not offer is never chosen.
+    assert 'lang="en"' in client.get("/s/needs-tcn?choose=xx").get_data(as_text=True)
 
 
 def test_language_switch_on_a_page_keeps_what_was_typed(app, client):
@@ -343,3 +349,60 @@ def test_concurrent_submits_create_one_response(committing_app):
     with committing_app.app_context():
         assert complete_responses() == 1
         assert count_rows(Response) == 1
+
+
+def test_repeated_send_gets_a_fresh_receipt_and_the_old_one_stops_working(app):
+    """The browser keeps only the reply to the second "Send answers": it must carry a code."""
+    from werkzeug.datastructures import MultiDict
+
+    from surveyapp.responses.services import digest
+    from tests.formfiller import fill, parse_forms
+
+    client = app.test_client()
+    respondent = Respondent(client, "exit-survey")
+    respondent.start()
+    while "Send answers" not in respondent.page().get_data(as_text=True):
+        respondent.fill_current()
+    html = respondent.page().get_data(as_text=True)
+    data = MultiDict([(k, "1" if k == "js" else v)
+                      for k, v in fill(next(f for f in parse_forms(html) if f.method == "post"))])
+    first = client.post(respondent.url, data=data)
+    first_code = re.search(r"<code>([A-Z0-9-]+)</code>",
+                           client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
+    # The first reply (with its session cookie) never reached the browser.
+    with client.session_transaction() as session:
+        session.pop("receipt")
+    second = client.post(respondent.url, data=data)
+    done = client.get(second.headers["Location"]).get_data(as_text=True)
+    second_code = re.search(r"<code>([A-Z0-9-]+)</code>", done).group(1)
+    assert second_code != first_code
+    response = db.session.scalars(sa.select(Response)).one()
+    assert response.receipt_digest == digest(second_code)
+    assert complete_responses() == 1
+
+
+def test_old_resume_links_cannot_mint_receipts(app, client):
+    from datetime import timedelta
+
+    respondent = Respondent(client, "exit-survey")
+    respondent.start()
+    respondent.complete()
+    response = db.session.scalars(sa.select(Response)).one()
+    response.submitted_at = response.submitted_at - timedelta(hours=1)
+    before = response.receipt_digest
+    db.session.commit()
+    with client.session_transaction() as session:
+        session.pop("receipt")
+    page_url = respondent.url.replace("/done", "/membership")
+    html = hidden_values(client.get("/s/exit-survey").get_data(as_text=True))
+    client.post(page_url, data={**html, "nav": "next"})
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Response)).one().receipt_digest == before
+
+
+def test_thank_you_page_follows_the_language_switch(client):
+    respondent = Respondent(client, "exit-survey", "de")
+    respondent.start()
+    done_url = respondent.complete() and respondent.url
+    assert '<html lang="en"' in client.get(done_url + "?choose=en").get_data(as_text=True)
+    assert '<html lang="de"' in client.get(done_url).get_data(as_text=True)

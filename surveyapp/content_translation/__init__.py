@@ -1,0 +1,1 @@
+"""Translating questionnaire content: completeness per language and translators' spreadsheets."""
