@@ -16,8 +16,8 @@ MESSAGES = {
     404: (_l("Page not found"),
           _l("This link is not valid, or the questionnaire does not exist (any more). "
              "Please check the link you were given.")),
-    405: (_l("Not allowed"), _l("This page cannot be used like that.")),
-    410: (_l("Closed"), _l("This questionnaire is not open for answers.")),
+    405: (_l("Not possible"), _l("This page cannot be used like that.")),
+    410: (_l("Not open"), _l("This questionnaire is not open for answers.")),
     413: (_l("Too much text"),
           _l("What you sent is too large. Please shorten long answers and try again.")),
     500: (_l("Something went wrong on our side"),

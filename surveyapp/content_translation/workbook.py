@@ -13,6 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
@@ -118,30 +119,30 @@ def export_workbook(questionnaire: Questionnaire) -> bytes:
 
 def _read(data: bytes, questionnaire: Questionnaire) -> tuple[list[str], list[tuple]]:
     if len(data) > MAX_FILE_BYTES:
-        raise WorkbookError("The file is larger than 5 MB.")
+        raise WorkbookError(_("The file is larger than 5 MB."))
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        raise WorkbookError("This is not an Excel file (.xlsx).") from error
+        raise WorkbookError(_("This is not an Excel file (.xlsx).")) from error
     except Exception as error:  # zipfile and XML errors of a damaged file
-        raise WorkbookError("The file is damaged and cannot be read.") from error
+        raise WorkbookError(_("The file is damaged and cannot be read.")) from error
     if SHEET not in book.sheetnames:
-        raise WorkbookError(f"The file has no sheet called “{SHEET}”.")
+        raise WorkbookError(_("The file has no sheet called “%(sheet)s”.", sheet=SHEET))
     rows = list(book[SHEET].iter_rows(values_only=True))
     book.close()
     if not rows:
-        raise WorkbookError("The sheet is empty.")
+        raise WorkbookError(_("The sheet is empty."))
     header = [str(cell).strip() if cell is not None else "" for cell in rows[0]]
     if header[:3] != ["key", "where", "check"]:
-        raise WorkbookError("The first columns must be key, where and check, as exported.")
+        raise WorkbookError(_("The first columns must be key, where and check, as exported."))
     languages = header[3:]
     unknown = [lang for lang in languages if lang and lang not in questionnaire.languages]
     if unknown:
-        raise WorkbookError(f"Columns for languages this questionnaire does not offer: "
-                            f"{', '.join(unknown)}.")
+        raise WorkbookError(_("Columns for languages this questionnaire does not offer: "
+                              "%(languages)s.", languages=", ".join(unknown)))
     if questionnaire.base_language not in languages:
-        raise WorkbookError(f"The base language column “{questionnaire.base_language}” is "
-                            "missing.")
+        raise WorkbookError(_("The base language column “%(language)s” is missing.",
+                              language=questionnaire.base_language))
     return languages, rows[1:]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from markupsafe import Markup, escape
 
 #: Names of languages in their own script, for the language switch.
@@ -60,6 +60,8 @@ def select_locale() -> str:
     """Flask-Babel's locale: the respondent's content language, else the staff member's choice."""
     if "content_language" in g:
         return g.content_language
+    if not has_request_context():  # commands and background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     interface = current_app.config["INTERFACE_LANGUAGES"]
     chosen = session.get("ui_lang")
     if chosen in interface:

@@ -93,7 +93,7 @@ def start(slug: str):
     status = 200
     if request.method == "POST":
         if not form.validate():
-            message = _("Your session had expired, so nothing was saved yet. "
+            message = _("You were away for a while, so nothing was saved yet. "
                         "Please tick the box and press “Start” again.")
         else:
             try:
@@ -110,8 +110,8 @@ def start(slug: str):
                 message = {
                     "closed": _("This questionnaire is not open for answers."),
                     "no_consent": _("Please tick the box to agree before you start."),
-                    "consent_changed": _("The information text has changed. "
-                                         "Please read it again and confirm."),
+                    "consent_changed": _("The information text has changed. Please read it "
+                                         "again and tick the box if you agree."),
                 }[refused.reason]
             else:
                 db.session.commit()
@@ -213,7 +213,7 @@ def page(slug: str, token: str, page_code: str):
     form = form_class()
     nav = "stay" if switch else request.form.get("nav", "next")
     if not form.validate():
-        message = _("Your session had expired, so this page was not saved yet. "
+        message = _("You were away for a while, so this page was not saved yet. "
                     "Your answers are still here: please press the button again.")
         return _render_page(questionnaire, version, response, token, current, flow, form, {},
                             message=message, status=422)

@@ -164,7 +164,7 @@ def test_missing_or_forged_csrf_keeps_answers_and_stores_nothing(app, client):
         })
         html = response.get_data(as_text=True)
         assert response.status_code == 422
-        assert "session had expired" in html
+        assert "away for a while" in html
         assert re.search(r'value="3_5" checked', html)
         assert count_rows(Answer) == 0
     # The page came back with a fresh token: sending it again works.
@@ -183,7 +183,7 @@ def test_expired_session_on_start_page_keeps_the_box(app):
     response = fresh.post("/s/exit-survey", data=data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "session had expired" in html
+    assert "away for a while" in html
     assert re.search(r'name="consent" id="consent" value="y" checked', html)
     assert count_rows(Response) == 0
 

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import Field, RadioField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -62,6 +63,26 @@ def text_of(form, name: str) -> str:
     """The stripped text posted for ``name`` (empty when absent)."""
     value = form[name].data if name in form else None
     return (value or "").strip()
+
+
+#: Longest "Other, please specify" text.
+OTHER_MAX_LENGTH = 200
+
+
+def too_long(limit: int) -> AnswerInvalid:
+    """The error for a text longer than ``limit`` characters."""
+    return AnswerInvalid(ngettext("Please shorten your answer to %(num)d character.",
+                                  "Please shorten your answer to %(num)d characters.", limit))
+
+
+def other_text(question: Question, form) -> str:
+    """The text typed next to "Other", which must be given when "Other" is chosen."""
+    other = text_of(form, question.code + SEP + "other")
+    if not other:
+        raise AnswerInvalid(_l("You chose “Other”: please say what you mean."))
+    if len(other) > OTHER_MAX_LENGTH:
+        raise too_long(OTHER_MAX_LENGTH)
+    return other
 
 
 def prefer_not_field() -> Field:
@@ -160,12 +181,7 @@ class ChoiceType(QuestionType):
         if code not in self.all_codes(question):
             raise AnswerInvalid(_l("Please choose one of the options shown."))
         if code == OTHER:
-            other = text_of(form, question.code + SEP + "other")
-            if not other:
-                raise AnswerInvalid(_l("Please say what “other” means for you."))
-            if len(other) > 200:
-                raise AnswerInvalid(_l("Please shorten your answer to 200 characters."))
-            return [AnswerValue(option_code=OTHER, value_text=other)]
+            return [AnswerValue(option_code=OTHER, value_text=other_text(question, form))]
         return [AnswerValue(option_code=code)]
 
     def form_data(self, question: Question, values: list[AnswerValue]) -> dict[str, Any]:
@@ -208,7 +224,7 @@ class TypedValueType(QuestionType):
         if question.has_prefer_not and pna_name in form and form[pna_name].data:
             if raw:
                 raise AnswerInvalid(
-                    _l("Please either answer or choose “prefer not to answer”, not both.")
+                    _l("Please either answer or choose “Prefer not to answer”, not both.")
                 )
             return [AnswerValue(option_code=PREFER_NOT)]
         if not raw:

@@ -16,12 +16,16 @@ from surveyapp.questionnaires.question_types.base import (
 
 
 def parse_date(raw: str) -> date | None:
-    """Read ``YYYY-MM-DD`` (what date inputs send) or ``DD.MM.YYYY`` (what people type)."""
+    """Read ``YYYY-MM-DD`` (what date inputs send) or ``DD.MM.YYYY`` / ``DD/MM/YYYY``.
+
+    Day first, as in Germany and most respondents' countries; never month first.
+    """
     raw = raw.strip()
     try:
-        if "." in raw:
-            day, month, year = (int(parse_number(p) or 0) for p in raw.split("."))
-            return date(year, month, day)
+        for separator in "./":
+            if separator in raw:
+                day, month, year = (int(parse_number(p) or 0) for p in raw.split(separator))
+                return date(year, month, day)
         return date.fromisoformat(raw)
     except ValueError:
         return None

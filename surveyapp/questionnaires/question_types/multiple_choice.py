@@ -15,7 +15,7 @@ from surveyapp.questionnaires.question_types.base import (
     AnswerValue,
     ChoiceType,
     MultiCheckbox,
-    text_of,
+    other_text,
 )
 
 
@@ -77,12 +77,8 @@ class MultipleChoice(ChoiceType):
         values = []
         for code in chosen:
             if code == OTHER:
-                other = text_of(form, question.code + SEP + "other")
-                if not other:
-                    raise AnswerInvalid(_l("Please say what “other” means for you."))
-                if len(other) > 200:
-                    raise AnswerInvalid(_l("Please shorten your answer to 200 characters."))
-                values.append(AnswerValue(option_code=OTHER, value_text=other))
+                values.append(AnswerValue(option_code=OTHER,
+                                          value_text=other_text(question, form)))
             else:
                 values.append(AnswerValue(option_code=code))
         return values

@@ -1,14 +1,13 @@
 """Short text: one line of free text."""
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.question_types.base import (
-    AnswerInvalid,
     AnswerValue,
     TypedValueType,
     definition_errors_for_settings,
+    too_long,
 )
 
 
@@ -37,11 +36,5 @@ class ShortText(TypedValueType):
     def parse_value(self, question: Question, raw: str) -> AnswerValue:
         limit = self.max_length(question)
         if len(raw) > limit:
-            raise AnswerInvalid(
-                ngettext(
-                    "Please shorten your answer to %(num)d character.",
-                    "Please shorten your answer to %(num)d characters.",
-                    limit,
-                )
-            )
+            raise too_long(limit)
         return AnswerValue(value_text=raw)
