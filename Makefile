@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
 
 WORKERS ?= 2
-THREADS ?= 4
+THREADS ?= 1
 
 .PHONY: run dev test install translations lint bench clean
 
@@ -26,7 +26,7 @@ translations: $(STAMP)
 	$(BIN)/flask --app surveyapp translate compile
 
 ## Set up the embedded database with demo content on first run, then serve on $(HOST):$(PORT)
-## with gunicorn (the same server as in production, so it holds up under real load).
+## with gunicorn (the same server as in production; sync workers measured fastest here).
 run: install
 	$(BIN)/flask --app surveyapp setup
 	@echo "surveyapp: http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/staff/login)"

@@ -49,7 +49,15 @@ def register_config(app: Flask, config: dict[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
     from surveyapp.db import tune_sqlite
-    from surveyapp.extensions import babel, compress, csrf, db, login_manager, migrate
+    from surveyapp.extensions import (
+        babel,
+        compress,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from surveyapp.i18n import select_locale
 
     db.init_app(app)
@@ -58,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
 
     @app.after_request
     def buffer_static_files(response):

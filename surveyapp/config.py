@@ -33,6 +33,9 @@ class DefaultConfig:
     #: How long the resume cookie keeps a draft reachable from the same browser.
     RESUME_COOKIE_DAYS = 30
     ENV_NAME = "development"
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: Withdrawal attempts per address; receipt codes have 80 bits, this only stops noise.
+    WITHDRAW_RATE_LIMIT = "10 per hour"
     # Static URLs carry a content hash (see static_url), so browsers may keep them a year.
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     # Respondents are on slow mobile networks: a matrix page shrinks from ~30 KB to ~5 KB.

@@ -20,6 +20,8 @@ MESSAGES = {
     410: (_l("Not open"), _l("This questionnaire is not open for answers.")),
     413: (_l("Too much text"),
           _l("What you sent is too large. Please shorten long answers and try again.")),
+    429: (_l("Too many attempts"),
+          _l("Please wait an hour, then try again.")),
     500: (_l("Something went wrong on our side"),
           _l("Nothing was saved from your last step. Please try again in a moment.")),
 }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import Length
 
 from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.question_types import get_type
@@ -16,6 +17,12 @@ class ConsentForm(FlaskForm):
     consent = BooleanField(_l("I have read the information above and agree to take part."))
     consent_text_id = HiddenField()
     start_key = HiddenField()
+
+
+class WithdrawForm(FlaskForm):
+    """The receipt code whose answers are to be deleted."""
+
+    code = StringField(_l("Your receipt code"), validators=[Length(max=40)])
 
 
 class PageForm(FlaskForm):

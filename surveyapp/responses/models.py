@@ -12,10 +12,12 @@ from surveyapp.db import UTCDateTime, db, utcnow
 
 
 class ResponseStatus(enum.StrEnum):
-    """A response is a draft until it is submitted once."""
+    """A response is a draft until it is submitted once; the respondent may withdraw it."""
 
     DRAFT = "draft"
     COMPLETE = "complete"
+    #: Answers deleted at the respondent's request; only a tombstone remains.
+    WITHDRAWN = "withdrawn"
 
 
 class Channel(enum.StrEnum):
@@ -56,6 +58,7 @@ class Response(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

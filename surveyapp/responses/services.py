@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 import secrets
@@ -225,6 +226,49 @@ def submit_response(response: Response) -> str | None:
         return None
     db.session.expire(response)
     return code
+
+
+def normalise_receipt_code(typed: str) -> str | None:
+    """The code as issued (``K7QM-2XRA-9PZD-HT4W``) from what a person typed, or ``None``.
+
+    Case, spaces and dashes do not matter; only letters of the receipt alphabet count.
+    """
+    raw = "".join(ch for ch in typed.upper() if not ch.isspace() and ch != "-")
+    if len(raw) != 16 or any(ch not in RECEIPT_ALPHABET for ch in raw):
+        return None
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+class WithdrawOutcome(enum.StrEnum):
+    """What a withdrawal request found."""
+
+    WITHDRAWN = "withdrawn"
+    ALREADY = "already"
+    UNKNOWN = "unknown"
+
+
+def withdraw_by_receipt(questionnaire: Questionnaire, typed_code: str) -> WithdrawOutcome:
+    """Delete the answers of the response this receipt code belongs to; keep a tombstone.
+
+    The tombstone keeps ids, dates, the consent record and ``withdrawn_at``; every answer row
+    (free text included) is deleted in the same transaction.
+    """
+    code = normalise_receipt_code(typed_code)
+    if code is None:
+        return WithdrawOutcome.UNKNOWN
+    response = db.session.scalar(
+        sa.select(Response).filter_by(questionnaire_id=questionnaire.id,
+                                      receipt_digest=digest(code))
+    )
+    if response is None:
+        return WithdrawOutcome.UNKNOWN
+    if response.status is ResponseStatus.WITHDRAWN:
+        return WithdrawOutcome.ALREADY
+    db.session.execute(sa.delete(Answer).where(Answer.response_id == response.id))
+    response.status = ResponseStatus.WITHDRAWN
+    response.withdrawn_at = utcnow()
+    db.session.flush()
+    return WithdrawOutcome.WITHDRAWN
 
 
 #: How long after submitting a repeated "Send answers" may still be given a receipt code.

@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db
+from surveyapp.extensions import limiter
 from surveyapp.i18n import pick_language
 from surveyapp.questionnaires.models import (
     Page,
@@ -31,7 +32,7 @@ from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, 
 from surveyapp.questionnaires.services import get_by_slug, load_version, published_version_tree
 from surveyapp.responses import services
 from surveyapp.responses.flow import Flow
-from surveyapp.responses.forms import ConsentForm, make_page_form
+from surveyapp.responses.forms import ConsentForm, WithdrawForm, make_page_form
 from surveyapp.responses.models import Response, ResponseStatus
 
 bp = Blueprint("responses", __name__, template_folder="templates")
@@ -329,3 +330,36 @@ def done(slug: str, token: str):
         "responses/done.html", questionnaire=questionnaire, version=version, response=response,
         receipt_code=code,
     )
+
+
+def _withdraw_limit() -> str:
+    return current_app.config["WITHDRAW_RATE_LIMIT"]
+
+
+@bp.route("/s/<slug>/withdraw", methods=["GET", "POST"])
+@limiter.limit(_withdraw_limit, methods=["POST"])
+def withdraw(slug: str):
+    """Withdraw one's answers with the receipt code, without an account, in one's language."""
+    questionnaire = _questionnaire(slug)
+    choice_key = f"lang_{questionnaire.id}"
+    if request.args.get("choose") in questionnaire.languages:
+        session[choice_key] = request.args["choose"]
+    _use_language(questionnaire, pick_language(questionnaire.languages,
+                                               questionnaire.base_language,
+                                               explicit=session.get(choice_key)))
+    version = questionnaire.published_version or questionnaire.latest_version
+    form = WithdrawForm()
+    message = None
+    if request.method == "POST":
+        if not form.validate():
+            message = _("You were away for a while. Please enter the code again.")
+        else:
+            outcome = services.withdraw_by_receipt(questionnaire, form.code.data or "")
+            if outcome is not services.WithdrawOutcome.UNKNOWN:
+                db.session.commit()
+                return render_template("responses/withdrawn.html", questionnaire=questionnaire,
+                                       version=version, outcome=outcome.value)
+            message = _("We found no answers with this code. Please check it: it has 16 "
+                        "letters and digits, like K7QM-2XRA-9PZD-HT4W.")
+    return render_template("responses/withdraw.html", questionnaire=questionnaire,
+                           version=version, form=form, message=message), 422 if message else 200
