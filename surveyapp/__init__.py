@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, instance/config.py, environment, then ``config``."""
     app = Flask(__name__, instance_relative_config=True)
     register_config(app, config)
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -44,6 +45,15 @@ def register_config(app: Flask, config: dict[str, Any] | None) -> None:
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production (environment or instance).")
         app.config["SECRET_KEY"] = development_secret(app.instance_path)
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address and scheme from their headers."""
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

@@ -98,9 +98,8 @@ def engine_name(request):
     return request.param
 
 
-@pytest.fixture(scope="session")
-def base_app(engine_name, request, workdir):
-    """The application on a migrated database holding the demo content, shared by a run."""
+def demo_app(engine_name: str, request, workdir: Path):
+    """An application on a fresh, migrated database holding the demo content; closed after."""
     app = make_app(new_database_url(engine_name, request, workdir), workdir)
     with app.app_context():
         seed_demo_content()
@@ -109,6 +108,12 @@ def base_app(engine_name, request, workdir):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_app(engine_name, request, workdir):
+    """The application with the demo content, shared by a run (tests roll back their changes)."""
+    yield from demo_app(engine_name, request, workdir)
 
 
 def _app_context_id() -> int:
@@ -142,14 +147,7 @@ def app(base_app):
 @pytest.fixture
 def committing_app(engine_name, request, workdir):
     """An application on its own fresh database whose commits are real (for races)."""
-    app = make_app(new_database_url(engine_name, request, workdir), workdir)
-    with app.app_context():
-        seed_demo_content()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from demo_app(engine_name, request, workdir)
 
 
 @pytest.fixture

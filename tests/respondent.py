@@ -59,6 +59,16 @@ class Respondent:
             self.url = response.headers["Location"]
         return response
 
+    def last_page_data(self, max_pages: int = 30):
+        """Walk to the last page and return what a browser with the page script would send."""
+        for _ in range(max_pages):
+            html = self.page().get_data(as_text=True)
+            if "Send answers" in html:
+                form = next(f for f in parse_forms(html) if f.method == "post")
+                return _multidict([(k, "1" if k == "js" else v) for k, v in fill(form)])
+            self.fill_current()
+        raise AssertionError("did not reach the last page")
+
     def complete(self, max_pages: int = 30):
         """Fill every page until the thank-you page; return its HTML."""
         for _ in range(max_pages):

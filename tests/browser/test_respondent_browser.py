@@ -42,6 +42,9 @@ from tests.browser.walker import (
 
 ARABIC = {"locale": "ar", "lang": "ar", "dir": "rtl", "slug": "needs-tcn"}
 GERMAN = {"locale": "de-DE", "lang": "de", "dir": "ltr", "slug": "exit-survey"}
+FARSI = {"locale": "fa-IR", "lang": "fa", "dir": "rtl", "slug": "needs-tcn"}
+UKRAINIAN = {"locale": "uk-UA", "lang": "uk", "dir": "ltr", "slug": "needs-tcn"}
+TIGRINYA = {"locale": "ti-ER", "lang": "ti", "dir": "ltr", "slug": "needs-tcn"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,6 +120,25 @@ def test_questionnaire_completed_on_a_phone(
     # Answers typed in the browser reached the database.
     texts = [v for vals in values.values() for v in vals if isinstance(v, str) and " " in v]
     assert texts, values
+
+
+@pytest.mark.parametrize(
+    "case", [FARSI, UKRAINIAN, TIGRINYA], ids=["fa", "uk", "ti"]
+)
+def test_needs_survey_completed_in_more_languages(live_app, live_server, new_phone, screenshots,
+                                                  case):
+    """The needs survey in Farsi (right to left), Ukrainian and Tigrinya, with the page script."""
+    page = new_phone(case["locale"], javascript=True).new_page()
+    lang, direction = case["lang"], case["dir"]
+    prefix = f"{lang}-needs-tcn"
+    start(page, live_server, "needs-tcn", lang, direction, shots=screenshots,
+          shot_name=f"{prefix}-00-start")
+    token = token_of(page)
+    walk = complete(page, lang=lang, direction=direction, javascript=True, shots=screenshots,
+                    prefix=prefix)
+    assert RECEIPT.match(walk.receipt)
+    status, language, _values = stored_response(live_app, "needs-tcn", token)
+    assert status is ResponseStatus.COMPLETE and language == lang
 
 
 @pytest.mark.parametrize(

@@ -104,3 +104,17 @@ def test_static_files_are_compressed_and_closed(client):
     assert int(response.headers["Content-Length"]) < 4000
     response.close()
     gc.collect()  # an unclosed file would raise ResourceWarning, an error in this suite
+
+
+def test_behind_a_proxy_the_client_address_comes_from_its_header():
+    from flask import request
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "PROXY_HOPS": "1"})
+
+    @app.get("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    client = app.test_client()
+    assert client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text == "203.0.113.7"
