@@ -121,8 +121,33 @@ def register_template_helpers(app: Flask) -> None:
     from surveyapp.questionnaires.question_types import question_macros
 
     app.context_processor(template_context)
+    install_template_gettext(app)
     app.jinja_env.globals.update(TEMPLATE_GLOBALS, static_url=static_url,
                                  question_macros=question_macros)
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Flask-Babel's template gettext, with the catalogue looked up once per request.
+
+    A page calls gettext a few dozen times; finding the catalogue each time was measurable.
+    Changing the language (surveyapp.responses.views._use_language) drops the cached one.
+    """
+    from flask import g
+    from flask_babel import get_translations
+
+    def translations():
+        cached = g.get("jinja_translations")
+        if cached is None:
+            cached = g.jinja_translations = get_translations()
+        return cached
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -32,7 +32,12 @@ from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, 
 from surveyapp.questionnaires.services import get_by_slug, load_version, published_version_tree
 from surveyapp.responses import services
 from surveyapp.responses.flow import Flow
-from surveyapp.responses.forms import ConsentForm, WithdrawForm, make_page_form
+from surveyapp.responses.forms import (
+    ConsentForm,
+    PrefilledPage,
+    WithdrawForm,
+    make_page_form,
+)
 from surveyapp.responses.models import Response, ResponseStatus
 
 bp = Blueprint("responses", __name__, template_folder="templates")
@@ -47,6 +52,7 @@ def _use_language(questionnaire: Questionnaire, lang: str) -> None:
     g.content_language = lang
     g.base_language = questionnaire.base_language
     refresh()
+    g.pop("jinja_translations", None)
 
 
 def _questionnaire(slug: str) -> Questionnaire:
@@ -186,9 +192,8 @@ def page(slug: str, token: str, page_code: str):
                 session["receipt"] = {"response": response.id, "code": code}
         return redirect(url_for("responses.done", slug=slug, token=token))
     switch = request.form.get("lang") if request.method == "POST" else None
-    if switch in questionnaire.languages:
-        response.language = switch
-    _use_language(questionnaire, response.language)
+    language = switch if switch in questionnaire.languages else response.language
+    _use_language(questionnaire, language)
     if not _accepts_answers(questionnaire, response):
         return _closed_page(questionnaire)
 
@@ -208,7 +213,7 @@ def page(slug: str, token: str, page_code: str):
         data = {}
         for question in current.questions:
             data.update(get_type(question.type).form_data(question, values.get(question.code, [])))
-        form = form_class(formdata=None, data=data)
+        form = PrefilledPage(data)
         return _render_page(questionnaire, version, response, token, current, flow, form, {})
 
     form = form_class()
@@ -249,7 +254,7 @@ def page(slug: str, token: str, page_code: str):
                 "Please look at them, then press the button at the end of the page again."),
               "notice")
     target = _next_page(after, current, "stay" if appeared else nav)
-    services.save_answers(response, version, after, (target or current).code)
+    services.save_answers(response, version, after, (target or current).code, language)
     if target is not None:
         url = _page_url(questionnaire, token, target.code)
         db.session.commit()
