@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request, session
@@ -85,12 +86,32 @@ def localized(texts: Mapping[str, str] | None, lang: str, base: str) -> tuple[st
     return "", lang
 
 
+@lru_cache(maxsize=8192)  # the same labels come back on every page
+def text_direction(text: str) -> str | None:
+    """Direction of a text's first strong character (``ltr``/``rtl``), ``None`` if it has none."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return None
+
+
 def content_text(texts: Mapping[str, str] | None) -> Markup:
-    """A questionnaire text in the current content language; a fallback is marked with its lang."""
+    """A questionnaire text in the current content language, isolated where its script differs.
+
+    A fallback to the base language carries its own ``lang`` and ``dir``; a text in another
+    script than the page (an option "English" on an Arabic page) is isolated with ``<bdi>``,
+    so that its punctuation and numbers stay where its reader expects them.
+    """
     lang = g.get("content_language", "en")
     text, used = localized(texts, lang, g.get("base_language", lang))
     if used != lang:
         return Markup('<span lang="{}" dir="{}">{}</span>').format(used, direction(used), text)
+    own = text_direction(text)
+    if own is not None and own != direction(lang):
+        return Markup("<bdi>{}</bdi>").format(text)
     return escape(text)
 
 

@@ -70,3 +70,21 @@ def test_numbers_and_dates_follow_the_locale(app):
             assert format_decimal(1234.5) == "1,234.5"
         with force_locale("uk"):
             assert format_decimal(1234.5).replace("\xa0", " ") == "1 234,5"
+
+
+def test_text_in_another_script_is_isolated(app):
+    from flask import g
+
+    from surveyapp.i18n import content_text, text_direction
+
+    assert text_direction("  (English)") == "ltr" and text_direction("العربية") == "rtl"
+    assert text_direction("18\u201325") is None
+    with app.test_request_context():
+        g.content_language, g.base_language = "ar", "de"
+        assert str(content_text({"ar": "English"})) == "<bdi>English</bdi>"
+        assert str(content_text({"ar": "العربية"})) == "العربية"
+        assert str(content_text({"ar": "18\u201325"})) == "18\u201325"
+        assert str(content_text({"de": "Nur Deutsch"})) == (
+            '<span lang="de" dir="ltr">Nur Deutsch</span>')
+        g.content_language = "de"
+        assert str(content_text({"de": "Arabisch: العربية"})) == "Arabisch: العربية"
