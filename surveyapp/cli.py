@@ -147,6 +147,40 @@ def setup(demo: bool) -> None:
     sys.stdout.flush()
 
 
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Delete expired answers, old unfinished drafts and staff previews (safe to repeat)."""
+    from surveyapp.responses.retention import purge
+
+    report = purge()
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb}: {report.expired} expired responses, {report.drafts} old drafts, "
+               f"{report.previews} previews")
+
+
+consent = AppGroup("consent", help="Consent records, for the controller's files.")
+
+
+@consent.command("export")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8-sig"),
+              default="-")
+def consent_export(slug: str, output) -> None:
+    """Write the consent records of a questionnaire as CSV (no answers)."""
+    from surveyapp.transfer import write_consent_records_csv
+
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.ClickException(f"no questionnaire {slug!r}")
+    write_consent_records_csv(questionnaire, output)
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(surveys)
@@ -154,3 +188,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(setup)
     app.cli.add_command(translate)
+    app.cli.add_command(purge_command)
+    app.cli.add_command(consent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -135,7 +136,15 @@ def template_context() -> dict:
 
 
 #: Functions every template (and every imported macro module) can call.
+def format_duration(days: int) -> str:
+    """A period in the reader's language: "24 months", "30 days" (never "4 weeks")."""
+    from flask_babel import format_timedelta
+
+    return format_timedelta(timedelta(days=days), threshold=10)
+
+
 TEMPLATE_GLOBALS = {
+    "format_duration": format_duration,
     "language_name": language_name,
     "ct": content_text,
     "paragraphs": paragraphs,

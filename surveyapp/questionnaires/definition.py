@@ -82,10 +82,18 @@ def parse_definition(data: Any) -> tuple[Questionnaire, QuestionnaireVersion, di
     if not isinstance(consent, dict):
         problems.append("consent: must be an object")
         consent = {}
+    retention = {}
+    for key, default, longest in (("retention_days", 730, 3650), ("draft_days", 30, 365)):
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= longest:
+            problems.append(f"{key}: a whole number of days from 1 to {longest}")
+            value = default
+        retention[key] = value
     questionnaire = Questionnaire(
         slug=slug,
         base_language=base,
         languages=languages,
+        **retention,
         is_anonymous=bool(data.get("anonymous", True)),
         controller=str(consent.get("controller") or ""),
         privacy_url=str(consent.get("privacy_url") or ""),
@@ -215,6 +223,8 @@ def export_definition(questionnaire: Questionnaire, consent_texts: dict[str, str
         "base_language": questionnaire.base_language,
         "languages": list(questionnaire.languages),
         "anonymous": questionnaire.is_anonymous,
+        "retention_days": questionnaire.retention_days,
+        "draft_days": questionnaire.draft_days,
         "title": version.title,
         "intro": version.intro,
         "thank_you": version.thank_you,

@@ -55,6 +55,10 @@ class Questionnaire(db.Model):
     #: Name and address of the data controller, shown on the consent page.
     controller: Mapped[str] = mapped_column(sa.Text, default="")
     privacy_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: How long complete answers are kept, in days, counted from submission; then purged.
+    retention_days: Mapped[int] = mapped_column(default=730, server_default="730")
+    #: How long an unfinished draft is kept after its last change, in days.
+    draft_days: Mapped[int] = mapped_column(default=30, server_default="30")
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -20,3 +20,25 @@ def index():
     counts = count_by_status([q.id for q in questionnaires])
     return render_template("questionnaires/index.html", questionnaires=questionnaires,
                            counts=counts)
+
+
+@bp.route("/<slug>/consent-records.csv")
+@login_required
+def consent_records(slug: str):
+    """The consent records of a questionnaire as CSV, for the controller's files."""
+    import io
+
+    from flask import Response as HttpResponse
+    from flask import abort
+
+    from surveyapp.questionnaires.services import get_by_slug
+    from surveyapp.transfer import write_consent_records_csv
+
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        abort(404)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # so that Excel reads UTF-8
+    write_consent_records_csv(questionnaire, buffer)
+    return HttpResponse(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={slug}-consent-records.csv"})

@@ -622,3 +622,25 @@ def test_field_with_error_has_an_error_coloured_border(live_server, phone):
     error_colour = phone.locator("#e-left_on").evaluate("e => getComputedStyle(e).color")
     border = field_.evaluate("e => getComputedStyle(e).borderInlineStartColor")
     assert border == error_colour, f"border {border}, error messages in {error_colour}"
+
+
+def test_withdrawal_with_the_receipt_code_in_arabic(live_app, live_server, new_phone, screenshots):
+    """A respondent sends the needs survey in Arabic, then deletes the answers with the code."""
+    page = new_phone("ar", javascript=True).new_page()
+    start(page, live_server, "needs-tcn", "ar", "rtl")
+    token = token_of(page)
+    receipt = complete(page, lang="ar", direction="rtl", javascript=True).receipt
+    with page.expect_navigation():
+        page.locator(".receipt a[href$='/withdraw']").click()
+    assert_language(page, "ar", "rtl")
+    page.screenshot(path=str(screenshots / "ar-needs-tcn-06-withdraw.png"), full_page=True)
+    # Typed the way people do: lower case, spaces instead of dashes.
+    page.locator("#code").fill(receipt.lower().replace("-", " "))
+    with page.expect_navigation():
+        page.locator("form .nav-buttons button.primary").click()
+    assert_language(page, "ar", "rtl")
+    expect(page.locator("p.notice.success")).to_be_visible()
+    page.screenshot(path=str(screenshots / "ar-needs-tcn-07-withdrawn.png"), full_page=True)
+    status, _language, values = stored_response(live_app, "needs-tcn", token)
+    assert status is ResponseStatus.WITHDRAWN
+    assert values == {}
