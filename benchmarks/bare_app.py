@@ -101,6 +101,21 @@ class Target:
                 )
             }
 
+    def consent_row(self, response_id: int, now: datetime) -> dict:
+        """The consent record the app writes when a response starts."""
+        return {
+            "response_id": response_id,
+            "questionnaire_id": self.questionnaire_id,
+            "version_id": self.version_id,
+            "consent_text_id": self.consent_text_id,
+            "language": self.consent_language,
+            "digest": self.consent_digest,
+            "purposes": ["answers"],
+            "channel": "web",
+            "interviewer_id": None,
+            "given_at": now,
+        }
+
     def answer_rows(self, form) -> list[dict]:
         """The posted fields as answer rows, the way surveyapp's question types store them."""
         rows: list[dict] = []
@@ -182,21 +197,8 @@ def create_app() -> Flask:
                     "submitted_at": now,
                 },
             ).scalar_one()
-            conn.execute(
-                sa.insert(target.consent_records),
-                {
-                    "response_id": response_id,
-                    "questionnaire_id": target.questionnaire_id,
-                    "version_id": target.version_id,
-                    "consent_text_id": target.consent_text_id,
-                    "language": target.consent_language,
-                    "digest": target.consent_digest,
-                    "purposes": ["answers"],
-                    "channel": "web",
-                    "interviewer_id": None,
-                    "given_at": now,
-                },
-            )
+            conn.execute(sa.insert(target.consent_records),
+                         target.consent_row(response_id, now))
             if answers:
                 conn.execute(sa.insert(target.answers),
                              [{"response_id": response_id, **row} for row in answers])

@@ -219,21 +219,8 @@ def create_app() -> Flask:
                         "submitted_at": None,
                     },
                 ).scalar_one()
-                conn.execute(
-                    sa.insert(target.consent_records),
-                    {
-                        "response_id": response_id,
-                        "questionnaire_id": target.questionnaire_id,
-                        "version_id": target.version_id,
-                        "consent_text_id": target.consent_text_id,
-                        "language": target.consent_language,
-                        "digest": target.consent_digest,
-                        "purposes": ["answers"],
-                        "channel": "web",
-                        "interviewer_id": None,
-                        "given_at": now,
-                    },
-                )
+                conn.execute(sa.insert(target.consent_records),
+                             target.consent_row(response_id, now))
         except sa.exc.IntegrityError:
             pass  # the same start form twice (surveyapp returns the first draft): same token
         moved = redirect(page_url(token, flow.order[0]))
