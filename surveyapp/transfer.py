@@ -8,7 +8,11 @@ from typing import TextIO
 import sqlalchemy as sa
 
 from surveyapp.consent.models import ConsentRecord, ConsentText
-from surveyapp.consent.services import add_consent_version, consent_texts_by_language
+from surveyapp.consent.services import (
+    add_consent_version,
+    consent_purposes,
+    consent_texts_by_language,
+)
 from surveyapp.content_translation.workbook import untranslated_languages
 from surveyapp.db import db
 from surveyapp.questionnaires.definition import export_definition
@@ -42,8 +46,8 @@ def import_questionnaire(data: dict, *, open_now: bool = False) -> Questionnaire
     :raise DefinitionError: listing every problem of the definition.
     :raise NotPublishable: ``open_now`` while a language misses texts.
     """
-    questionnaire, consent_texts = create_from_definition(data)
-    add_consent_version(questionnaire, consent_texts)
+    questionnaire, consent = create_from_definition(data)
+    add_consent_version(questionnaire, consent["text"], consent["purposes"])
     if open_now:
         publish_questionnaire(questionnaire)
     return questionnaire
@@ -51,7 +55,8 @@ def import_questionnaire(data: dict, *, open_now: bool = False) -> Questionnaire
 
 def export_questionnaire(questionnaire: Questionnaire) -> dict:
     """The questionnaire's latest version and current consent text as a definition."""
-    return export_definition(questionnaire, consent_texts_by_language(questionnaire))
+    return export_definition(questionnaire, {"text": consent_texts_by_language(questionnaire),
+                                             "purposes": consent_purposes(questionnaire)})
 
 
 CONSENT_COLUMNS = [

@@ -23,7 +23,10 @@ class Respondent:
         if consent:
             data["consent"] = "y"
         data.update(override)
-        response = self.client.post(f"/s/{self.slug}?lang={self.lang}", data=data)
+        from werkzeug.datastructures import MultiDict
+
+        items = [(k, x) for k, v in data.items() for x in (v if isinstance(v, list) else [v])]
+        response = self.client.post(f"/s/{self.slug}?lang={self.lang}", data=MultiDict(items))
         if response.status_code == 302:
             self.url = response.headers["Location"]
         return response

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from surveyapp.db import UTCDateTime, db, utcnow
 
 
-def text_digest(text: str) -> str:
-    """SHA-256 of a consent text as shown, so a record proves which words were agreed to."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def text_digest(text: str, purposes: list | None = None) -> str:
+    """SHA-256 of a consent text as shown (with its purpose boxes), proving the words agreed to."""
+    shown = text + "".join(f"\n\n[{p['code']}] {p['label']}" for p in purposes or [])
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
 
 
 class ConsentText(db.Model):
@@ -28,7 +29,10 @@ class ConsentText(db.Model):
     version: Mapped[int]
     language: Mapped[str] = mapped_column(sa.String(10))
     body: Mapped[str] = mapped_column(sa.Text)
-    #: SHA-256 of ``body``.
+    #: Further purposes, each its own box in this language:
+    #: ``[{"code": "contact", "required": false, "label": "Contact me again ..."}]``.
+    purposes: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    #: SHA-256 of ``body`` and the purpose labels, exactly as shown.
     digest: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,24 +12,55 @@ from surveyapp.questionnaires.models import Questionnaire
 ANSWERS_PURPOSE = "answers"
 
 
-def add_consent_version(questionnaire: Questionnaire, texts: dict[str, str]) -> int:
-    """Store a new version of the consent text in each given language; return its number."""
+def add_consent_version(
+    questionnaire: Questionnaire, texts: dict[str, str], purposes: list[dict] | None = None
+) -> int:
+    """Store a new version of the consent text in each given language; return its number.
+
+    ``purposes`` are the further boxes beside "use my answers":
+    ``[{"code": ..., "required": bool, "label": {language: text}}]``.
+    """
     current = db.session.scalar(
         sa.select(sa.func.max(ConsentText.version)).filter_by(questionnaire_id=questionnaire.id)
     )
     number = (current or 0) + 1
+    base = questionnaire.base_language
     for language, body in texts.items():
+        shown = [
+            {"code": p["code"], "required": bool(p.get("required")),
+             "label": p["label"].get(language) or p["label"].get(base, "")}
+            for p in purposes or []
+        ]
         db.session.add(
             ConsentText(
                 questionnaire_id=questionnaire.id,
                 version=number,
                 language=language,
                 body=body,
-                digest=text_digest(body),
+                purposes=shown,
+                digest=text_digest(body, shown),
             )
         )
     db.session.flush()
     return number
+
+
+def consent_purposes(questionnaire: Questionnaire) -> list[dict]:
+    """The further purposes of the newest consent version, labels by language."""
+    latest = db.session.scalar(
+        sa.select(sa.func.max(ConsentText.version)).filter_by(questionnaire_id=questionnaire.id)
+    )
+    purposes: dict[str, dict] = {}
+    for text in db.session.scalars(
+        sa.select(ConsentText).filter_by(questionnaire_id=questionnaire.id, version=latest)
+    ):
+        for purpose in text.purposes or []:
+            entry = purposes.setdefault(
+                purpose["code"],
+                {"code": purpose["code"], "required": purpose["required"], "label": {}},
+            )
+            entry["label"][text.language] = purpose["label"]
+    return list(purposes.values())
 
 
 def current_consent_text(questionnaire: Questionnaire, language: str) -> ConsentText | None:
@@ -57,9 +88,24 @@ def consent_texts_by_language(questionnaire: Questionnaire) -> dict[str, str]:
     return {t.language: t.body for t in texts}
 
 
+class PurposeMissing(ValueError):
+    """A purpose marked as required was not agreed to."""
+
+
+def agreed_purposes(consent_text: ConsentText, ticked: list[str]) -> list[str]:
+    """The purposes to record: "answers" and each shown box that was ticked.
+
+    Codes that were not shown are ignored. :raise PurposeMissing: a required box is unticked.
+    """
+    shown = {p["code"]: p for p in consent_text.purposes or []}
+    if any(p["required"] and code not in ticked for code, p in shown.items()):
+        raise PurposeMissing()
+    return [ANSWERS_PURPOSE, *[code for code in shown if code in ticked]]
+
+
 def record_consent(
     *, response_id: int, questionnaire: Questionnaire, version_id: int, consent_text: ConsentText,
-    channel: str, interviewer_id: int | None = None,
+    channel: str, purposes: list[str], interviewer_id: int | None = None,
 ) -> ConsentRecord:
     """Write the proof of consent for a response, in the caller's transaction."""
     record = ConsentRecord(
@@ -69,7 +115,7 @@ def record_consent(
         consent_text_id=consent_text.id,
         language=consent_text.language,
         digest=consent_text.digest,
-        purposes=[ANSWERS_PURPOSE],
+        purposes=purposes,
         channel=channel,
         interviewer_id=interviewer_id,
     )

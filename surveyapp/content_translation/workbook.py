@@ -18,13 +18,18 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
-from surveyapp.consent.services import add_consent_version, consent_texts_by_language
+from surveyapp.consent.services import (
+    add_consent_version,
+    consent_purposes,
+    consent_texts_by_language,
+)
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.texts import TextSlot, completeness, text_slots
 
 SHEET = "Translations"
 CONSENT_KEY = "consent:text"
+PURPOSE_KEY = "consent:purpose:"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_CELL = 10_000
 
@@ -63,6 +68,8 @@ def all_texts(questionnaire: Questionnaire) -> dict[str, dict[str, str]]:
     """Every text of the latest version and the current consent text, by key."""
     texts = {key: slot.texts() for key, slot in _slots(questionnaire).items()}
     texts[CONSENT_KEY] = consent_texts_by_language(questionnaire)
+    for purpose in consent_purposes(questionnaire):
+        texts[PURPOSE_KEY + purpose["code"]] = purpose["label"]
     return {key: value for key, value in texts.items() if value}
 
 
@@ -91,7 +98,7 @@ def export_workbook(questionnaire: Questionnaire) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
     for key, value in texts.items():
-        where = slots[key].where if key in slots else "Consent text"
+        where = slots[key].where if key in slots else key.replace(":", " ").capitalize()
         sheet.append([key, where, _digest(value.get(base, "")),
                       *[value.get(lang, "") for lang in languages]])
     sheet.column_dimensions["A"].width = 28
@@ -183,11 +190,19 @@ def import_workbook(questionnaire: Questionnaire, data: bytes) -> ImportReport:
                 report.changed.append((key, lang))
             else:
                 report.unchanged += 1
+    consent_changed = False
     for key, texts in updates.items():
-        if key == CONSENT_KEY:
-            add_consent_version(questionnaire, texts)
+        if key == CONSENT_KEY or key.startswith(PURPOSE_KEY):
+            consent_changed = True
         else:
             slots[key].set_texts(texts)
+    if consent_changed:
+        # Any change of consent wording, purposes included, is a new consent version.
+        purposes = consent_purposes(questionnaire)
+        for purpose in purposes:
+            purpose["label"] = updates.get(PURPOSE_KEY + purpose["code"], purpose["label"])
+        add_consent_version(questionnaire, updates.get(CONSENT_KEY, current[CONSENT_KEY]),
+                            purposes)
     if updates:
         questionnaire.latest_version.text_revision += 1
         db.session.flush()

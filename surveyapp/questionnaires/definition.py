@@ -54,7 +54,8 @@ def _text(value: Any, where: str, languages: list[str], base: str, problems: lis
 def parse_definition(data: Any) -> tuple[Questionnaire, QuestionnaireVersion, dict]:
     """Build unsaved objects from a definition; raise DefinitionError listing every problem.
 
-    Returns the questionnaire, its first version and the consent texts by language.
+    Returns the questionnaire, its first version and the consent (``text`` by language and
+    further ``purposes``).
     """
     problems: list[str] = []
     if not isinstance(data, dict):
@@ -107,6 +108,20 @@ def parse_definition(data: Any) -> tuple[Questionnaire, QuestionnaireVersion, di
                         required=False),
     )
     consent_texts = _text(consent.get("text"), "consent.text", languages, base, problems)
+    purposes = []
+    for index, item in enumerate(consent.get("purposes") or [], start=1):
+        code = item.get("code") if isinstance(item, dict) else None
+        if (not isinstance(code, str) or not OPTION_CODE.match(code) or code == "answers"
+                or code in {p["code"] for p in purposes}):
+            problems.append(f"consent.purposes {index}: code missing, malformed, repeated or "
+                            "'answers' (which is always asked)")
+            continue
+        purposes.append({
+            "code": code,
+            "required": bool(item.get("required", False)),
+            "label": _text(item.get("label"), f"consent.purposes {code!r}", languages, base,
+                           problems),
+        })
 
     pages = data.get("pages")
     if not isinstance(pages, list) or not pages:
@@ -144,7 +159,7 @@ def parse_definition(data: Any) -> tuple[Questionnaire, QuestionnaireVersion, di
                 earlier[question.code] = question
     if problems:
         raise DefinitionError(problems)
-    return questionnaire, version, consent_texts
+    return questionnaire, version, {"text": consent_texts, "purposes": purposes}
 
 
 def _parse_question(data, where, page, position, version, earlier, languages, base, problems):
@@ -213,7 +228,7 @@ def _parse_question(data, where, page, position, version, earlier, languages, ba
     return question
 
 
-def export_definition(questionnaire: Questionnaire, consent_texts: dict[str, str]) -> dict:
+def export_definition(questionnaire: Questionnaire, consent: dict) -> dict:
     """The latest version of a questionnaire in the definition format."""
     version = questionnaire.latest_version
     assert version is not None
@@ -231,7 +246,8 @@ def export_definition(questionnaire: Questionnaire, consent_texts: dict[str, str
         "consent": {
             "controller": questionnaire.controller,
             "privacy_url": questionnaire.privacy_url,
-            "text": consent_texts,
+            "text": consent["text"],
+            "purposes": consent["purposes"],
         },
         "pages": [
             {

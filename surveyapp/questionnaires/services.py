@@ -68,17 +68,17 @@ def published_version_tree(
     return version
 
 
-def create_from_definition(data: dict) -> tuple[Questionnaire, dict[str, str]]:
-    """Add a draft questionnaire from a definition; return it and its consent texts.
+def create_from_definition(data: dict) -> tuple[Questionnaire, dict]:
+    """Add a draft questionnaire from a definition; return it and its consent (text, purposes).
 
     :raise DefinitionError: the definition is invalid or the slug is taken.
     """
-    questionnaire, _version, consent_texts = parse_definition(data)
+    questionnaire, _version, consent = parse_definition(data)
     if get_by_slug(questionnaire.slug) is not None:
         raise DefinitionError([f"slug {questionnaire.slug!r} is already in use"])
     db.session.add(questionnaire)
     db.session.flush()
-    return questionnaire, consent_texts
+    return questionnaire, consent
 
 
 def publish(questionnaire: Questionnaire) -> QuestionnaireVersion:

@@ -14,7 +14,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from surveyapp.consent.models import ConsentText
-from surveyapp.consent.services import current_consent_text, record_consent
+from surveyapp.consent.services import (
+    PurposeMissing,
+    agreed_purposes,
+    current_consent_text,
+    record_consent,
+)
 from surveyapp.db import db, utcnow
 from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
 from surveyapp.questionnaires.question_types import AnswerValue
@@ -57,6 +62,7 @@ def start_response(
     consent_given: bool,
     consent_text_id: str | int | None,
     start_key: str,
+    purposes: list[str] | None = None,
     channel: Channel = Channel.WEB,
     unit_id: int | None = None,
     is_preview: bool = False,
@@ -66,7 +72,7 @@ def start_response(
 
     Starting twice with the same ``start_key`` returns the first draft.
 
-    :raise StartRefused: ``closed``, ``no_consent`` or ``consent_changed``.
+    :raise StartRefused: ``closed``, ``no_consent``, ``purpose_required`` or ``consent_changed``.
     """
     version = (
         questionnaire.latest_version if is_preview else questionnaire.published_version
@@ -80,6 +86,10 @@ def start_response(
         raise StartRefused("consent_changed")
     if not start_key or len(start_key) > 64:
         raise StartRefused("consent_changed")
+    try:
+        agreed = agreed_purposes(shown, purposes or [])
+    except PurposeMissing as missing:
+        raise StartRefused("purpose_required") from missing
     token = resume_token_for(start_key)
     existing = db.session.scalar(sa.select(Response).filter_by(start_key=start_key))
     if existing is not None:
@@ -105,6 +115,7 @@ def start_response(
         version_id=version.id,
         consent_text=db.session.get(ConsentText, shown.id),
         channel=channel.value,
+        purposes=agreed,
         interviewer_id=interviewer_id,
     )
     return response, token

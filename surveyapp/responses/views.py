@@ -111,12 +111,15 @@ def start(slug: str):
                     consent_given=request.form.getlist("consent") == ["y"],
                     consent_text_id=form.consent_text_id.data,
                     start_key=form.start_key.data or "",
+                    purposes=request.form.getlist("purpose"),
                     is_preview=preview,
                 )
             except services.StartRefused as refused:
                 message = {
                     "closed": _("This questionnaire is not open for answers."),
                     "no_consent": _("Please tick the box to agree before you start."),
+                    "purpose_required": _("Please tick every box marked as needed to take "
+                                          "part."),
                     "consent_changed": _("The information text has changed. Please read it "
                                          "again and tick the box if you agree."),
                 }[refused.reason]

@@ -167,3 +167,19 @@ def test_staff_page_download_and_upload(app, staff_client):
 def test_translation_pages_need_login(client):
     assert client.get("/staff/questionnaires/exit-survey/translations").status_code == 302
     assert client.get("/staff/questionnaires/exit-survey/translations.xlsx").status_code == 302
+
+
+def test_purpose_labels_are_translated_like_other_texts(app):
+    questionnaire = get_by_slug("clubs-inclusion")
+    before = current_consent_text(questionnaire, "en")
+
+    def change(sheet, header):
+        row_of(sheet, "consent:purpose:contact")[header.index("en")].value = "Contact us again."
+
+    report = import_workbook(questionnaire, edit(export_workbook(questionnaire), change))
+    assert report.changed == [("consent:purpose:contact", "en")]
+    after = current_consent_text(questionnaire, "en")
+    assert after.version == before.version + 1
+    assert after.purposes == [{"code": "contact", "required": False, "label": "Contact us again."}]
+    assert after.body == before.body
+    assert current_consent_text(questionnaire, "de").purposes[0]["label"].startswith("Sie dürfen")
