@@ -6,12 +6,14 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from surveyapp.accounts.permissions import public
 from surveyapp.db import db
 
 bp = Blueprint("core", __name__)
 
 
 @bp.route("/")
+@public
 def index():
     """Staff go to their questionnaires; everyone else sees a short welcome."""
     if current_user.is_authenticated:
@@ -20,6 +22,7 @@ def index():
 
 
 @bp.route("/healthz")
+@public
 def healthz():
     """200 when the database answers, 503 when it does not (for load balancers and monitors)."""
     try:
@@ -31,6 +34,7 @@ def healthz():
 
 
 @bp.route("/language", methods=["POST"])
+@public
 def set_interface_language():
     """Remember the staff interface language chosen in the footer."""
     from flask import current_app

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from surveyapp.accounts.forms import LoginForm
 from surveyapp.accounts.models import User
+from surveyapp.accounts.permissions import Permission, permission_required, public
 from surveyapp.accounts.services import authenticate
 from surveyapp.db import db
 from surveyapp.extensions import login_manager
@@ -25,6 +26,7 @@ def load_user(user_id: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     """Log a staff member in; the same message for a wrong address and a wrong password."""
     form = LoginForm()
@@ -43,7 +45,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@permission_required(Permission.USE_STAFF_PAGES)
 def logout():
     """End the staff session."""
     logout_user()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, send_file
-from flask_login import login_required
 
+from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.content_translation.forms import WorkbookUploadForm
 from surveyapp.content_translation.workbook import (
     WorkbookError,
@@ -27,7 +27,7 @@ def _questionnaire(slug: str):
 
 
 @bp.route("/<slug>/translations", methods=["GET", "POST"])
-@login_required
+@permission_required(Permission.TRANSLATE)
 def overview(slug: str):
     """Completeness per language; upload a translated spreadsheet and see its report."""
     questionnaire = _questionnaire(slug)
@@ -51,7 +51,7 @@ def overview(slug: str):
 
 
 @bp.route("/<slug>/translations.xlsx")
-@login_required
+@permission_required(Permission.TRANSLATE)
 def download(slug: str):
     """The spreadsheet for translators."""
     import io

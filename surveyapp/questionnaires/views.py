@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import login_required
 
+from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.questionnaires.services import list_questionnaires
 from surveyapp.responses.services import count_by_status
 
@@ -13,7 +13,7 @@ bp = Blueprint("questionnaires", __name__, url_prefix="/staff/questionnaires",
 
 
 @bp.route("/")
-@login_required
+@permission_required(Permission.LIST_QUESTIONNAIRES)
 def index():
     """Every questionnaire with its state, languages and numbers of responses."""
     questionnaires = list_questionnaires()
@@ -23,7 +23,7 @@ def index():
 
 
 @bp.route("/<slug>/consent-records.csv")
-@login_required
+@permission_required(Permission.EXPORT_CONSENT)
 def consent_records(slug: str):
     """The consent records of a questionnaire as CSV, for the controller's files."""
     import io

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
+from surveyapp.accounts.permissions import Permission, can, public
 from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db
 from surveyapp.extensions import limiter
@@ -63,7 +64,7 @@ def _questionnaire(slug: str) -> Questionnaire:
 
 
 def _may_preview() -> bool:
-    return current_user.is_authenticated
+    return can(current_user, Permission.PREVIEW)
 
 
 def _closed_page(questionnaire: Questionnaire):
@@ -74,6 +75,7 @@ def _closed_page(questionnaire: Questionnaire):
 
 
 @bp.route("/s/<slug>", methods=["GET", "POST"])
+@public
 def start(slug: str):
     """The start page: language choice, introduction and consent; nothing is stored before it."""
     questionnaire = _questionnaire(slug)
@@ -182,6 +184,7 @@ def _accepts_answers(questionnaire: Questionnaire, response: Response) -> bool:
 
 @bp.route("/s/<slug>/r/<token>/", defaults={"page_code": "-"})
 @bp.route("/s/<slug>/r/<token>/<page_code>", methods=["GET", "POST"])
+@public
 def page(slug: str, token: str, page_code: str):
     """One page of questions; POST saves it and moves on, back, or to another language."""
     questionnaire, response, version = _load(slug, token)
@@ -324,6 +327,7 @@ def _receipt_in_session(response: Response) -> bool:
 
 
 @bp.route("/s/<slug>/r/<token>/done")
+@public
 def done(slug: str, token: str):
     """The thank-you page with the receipt code (shown again on reload in the same browser)."""
     questionnaire, response, version = _load(slug, token)
@@ -346,6 +350,7 @@ def _withdraw_limit() -> str:
 
 @bp.route("/s/<slug>/withdraw", methods=["GET", "POST"])
 @limiter.limit(_withdraw_limit, methods=["POST"])
+@public
 def withdraw(slug: str):
     """Withdraw one's answers with the receipt code, without an account, in one's language."""
     questionnaire = _questionnaire(slug)

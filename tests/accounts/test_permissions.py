@@ -1,0 +1,73 @@
+"""Every route says who may use it, and each role gets exactly what its permissions allow."""
+
+import pytest
+
+from surveyapp.accounts.models import Role
+from surveyapp.accounts.permissions import ROLE_PERMISSIONS, Permission
+from surveyapp.accounts.services import create_user
+from surveyapp.db import db
+from tests.conftest import csrf_token
+
+SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
+                    "filename": "app.css"}
+
+
+def guarded_routes(app):
+    """(rule, endpoint, permission) for every route that needs one."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        access = getattr(view, "access", None)
+        if access not in (None, "public"):
+            yield rule, rule.endpoint, access
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = [rule.rule for rule in app.url_map.iter_rules()
+                  if rule.endpoint != "static"
+                  and getattr(app.view_functions[rule.endpoint], "access", None) is None]
+    assert undeclared == [], f"routes without @public or @permission_required: {undeclared}"
+
+
+def log_in_as(app, role: Role):
+    client = app.test_client()
+    create_user(f"{role.value}@example.org", role, "a long enough password")
+    db.session.commit()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post("/staff/login", data={
+        "csrf_token": token, "email": f"{role.value}@example.org",
+        "password": "a long enough password"})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_reaches_exactly_its_routes(app, role):
+    client = log_in_as(app, role)
+    allowed = ROLE_PERMISSIONS[role]
+    checked = 0
+    for rule, endpoint, permission in guarded_routes(app):
+        url = rule.build({k: v for k, v in SAMPLE_ARGUMENTS.items() if k in rule.arguments})[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(url, method=method)
+        if permission in allowed:
+            assert response.status_code != 403, f"{role} refused at {endpoint}"
+        else:
+            assert response.status_code == 403, f"{role} let into {endpoint}"
+        checked += 1
+    assert checked >= 5
+
+
+def test_anonymous_visitors_are_sent_to_the_login(app, client):
+    for rule, endpoint, _permission in guarded_routes(app):
+        url = rule.build({k: v for k, v in SAMPLE_ARGUMENTS.items() if k in rule.arguments})[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(url, method=method)
+        assert response.status_code in (302, 400), endpoint  # 400: POST without CSRF token
+        if response.status_code == 302:
+            assert "/staff/login" in response.headers["Location"]
+
+
+def test_interviewers_cannot_preview(app):
+    client = log_in_as(app, Role.INTERVIEWER)
+    assert "Preview" not in client.get("/s/exit-survey?preview=1").get_data(as_text=True)
+    assert Permission.PREVIEW not in ROLE_PERMISSIONS[Role.INTERVIEWER]
