@@ -98,9 +98,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each capability's views."""
     from surveyapp.accounts.views import bp as accounts_bp
+    from surveyapp.audit.views import bp as audit_bp
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
+    from surveyapp.privacy.views import bp as privacy_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
 
@@ -109,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(content_translation_bp)
+    app.register_blueprint(privacy_bp)
+    app.register_blueprint(audit_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

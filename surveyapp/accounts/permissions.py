@@ -24,6 +24,8 @@ class Permission(enum.StrEnum):
     TRANSLATE = "translate"
     EXPORT_CONSENT = "export_consent"
     USE_STAFF_PAGES = "use_staff_pages"
+    #: Look up, hand out and erase one person's data; read the audit log.
+    MANAGE_PERSONAL_DATA = "manage_personal_data"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

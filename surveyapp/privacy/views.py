@@ -1,0 +1,77 @@
+"""Admins exercise a respondent's rights of access and erasure; every act is in the audit log."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, render_template, request
+from flask import Response as HttpResponse
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from surveyapp.accounts.permissions import Permission, permission_required
+from surveyapp.audit.services import record
+from surveyapp.db import db
+from surveyapp.privacy.forms import EraseForm, LookupForm
+from surveyapp.responses.models import Response
+from surveyapp.responses.personal_data import access_document, erase, find_by_receipt
+
+bp = Blueprint("privacy", __name__, url_prefix="/staff/privacy", template_folder="templates")
+
+
+def _response(response_id: int) -> Response:
+    response = db.session.get(Response, response_id)
+    if response is None:
+        abort(404)
+    return response
+
+
+@bp.route("/", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_PERSONAL_DATA)
+def lookup():
+    """Find a response by the receipt code its respondent reads out or sends."""
+    form = LookupForm()
+    response = document = None
+    message = None
+    if form.validate_on_submit():
+        response = find_by_receipt(form.code.data or "")
+        if response is None:
+            message = _("No response has this receipt code.")
+        else:
+            document = access_document(response)
+    return render_template("privacy/lookup.html", form=form, response=response,
+                           document=document, message=message, erase_form=EraseForm()), \
+        422 if message else 200
+
+
+@bp.route("/<int:response_id>/export", methods=["POST"])
+@permission_required(Permission.MANAGE_PERSONAL_DATA)
+def export(response_id: int):
+    """Everything stored about the response as JSON, to hand to the person (right of access)."""
+    response = _response(response_id)
+    document = access_document(response)
+    record(current_user.id, "response.access_export", f"response:{response.id}")
+    db.session.commit()
+    return HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=response-{response_id}.json"},
+    )
+
+
+@bp.route("/<int:response_id>/erase", methods=["POST"])
+@permission_required(Permission.MANAGE_PERSONAL_DATA)
+def erase_response(response_id: int):
+    """Erase the response completely, after a deliberate confirmation."""
+    response = _response(response_id)
+    form = EraseForm()
+    if not form.validate_on_submit() or request.form.get("confirm") != "y":
+        return render_template(
+            "privacy/lookup.html", form=LookupForm(), response=response,
+            document=access_document(response), erase_form=form,
+            message=_("Please tick the box to confirm."),
+        ), 422
+    erase(response)
+    record(current_user.id, "response.erase", f"response:{response_id}")
+    db.session.commit()
+    return render_template("privacy/erased.html")
