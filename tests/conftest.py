@@ -98,9 +98,9 @@ def engine_name(request):
     return request.param
 
 
-def demo_app(engine_name: str, request, workdir: Path):
+def demo_app(engine_name: str, request, workdir: Path, url: str | None = None, **extra):
     """An application on a fresh, migrated database holding the demo content; closed after."""
-    app = make_app(new_database_url(engine_name, request, workdir), workdir)
+    app = make_app(url or new_database_url(engine_name, request, workdir), workdir, **extra)
     with app.app_context():
         seed_demo_content()
         db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, render_template, send_file
 
 from surveyapp.accounts.permissions import Permission, permission_required
@@ -54,8 +56,6 @@ def overview(slug: str):
 @permission_required(Permission.TRANSLATE)
 def download(slug: str):
     """The spreadsheet for translators."""
-    import io
-
     questionnaire = _questionnaire(slug)
     return send_file(
         io.BytesIO(export_workbook(questionnaire)),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import io
+
+from flask import Blueprint, abort, render_template
+from flask import Response as HttpResponse
 
 from surveyapp.accounts.permissions import Permission, permission_required
-from surveyapp.questionnaires.services import list_questionnaires
+from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
 from surveyapp.responses.services import count_by_status
+from surveyapp.transfer import write_consent_records_csv
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/staff/questionnaires",
                template_folder="templates")
@@ -26,14 +30,6 @@ def index():
 @permission_required(Permission.EXPORT_CONSENT)
 def consent_records(slug: str):
     """The consent records of a questionnaire as CSV, for the controller's files."""
-    import io
-
-    from flask import Response as HttpResponse
-    from flask import abort
-
-    from surveyapp.questionnaires.services import get_by_slug
-    from surveyapp.transfer import write_consent_records_csv
-
     questionnaire = get_by_slug(slug)
     if questionnaire is None:
         abort(404)

@@ -99,24 +99,12 @@ def _compile_catalogues(target: Path) -> Path:
 def live_app(tmp_path_factory):
     """The application on a fresh, migrated SQLite file holding the demo content."""
     _require_browser()
-    from surveyapp.cli import seed_demo_content
-    from surveyapp.db import db
-    from tests.conftest import make_app
+    from tests.conftest import demo_app
 
     workdir = tmp_path_factory.mktemp("browser-app")
     catalogues = _compile_catalogues(workdir / "translations")
-    app = make_app(
-        f"sqlite:///{workdir / 'browser.sqlite'}",
-        workdir,
-        BABEL_TRANSLATION_DIRECTORIES=str(catalogues),
-    )
-    with app.app_context():
-        seed_demo_content()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from demo_app("sqlite", None, workdir, url=f"sqlite:///{workdir / 'browser.sqlite'}",
+                        BABEL_TRANSLATION_DIRECTORIES=str(catalogues))
 
 
 class Network:
