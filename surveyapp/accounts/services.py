@@ -49,3 +49,35 @@ def ensure_unit(code: str, name: str, kind: UnitKind, parent: Unit | None = None
         db.session.add(unit)
         db.session.flush()
     return unit
+
+
+def unit_tree() -> list[tuple[Unit, int]]:
+    """Every unit with its depth, parents before their children, siblings by name."""
+    units = list(db.session.scalars(sa.select(Unit).order_by(Unit.name)))
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[tuple[Unit, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in children.get(parent_id, []):
+            ordered.append((unit, depth))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def unit_with_descendants(code: str) -> list[int]:
+    """Ids of the unit called ``code`` and of every unit below it (empty if unknown)."""
+    tree = unit_tree()
+    ids: list[int] = []
+    inside_depth: int | None = None
+    for unit, depth in tree:
+        if inside_depth is not None and depth <= inside_depth:
+            break
+        if inside_depth is None and unit.code == code:
+            inside_depth = depth
+        if inside_depth is not None:
+            ids.append(unit.id)
+    return ids

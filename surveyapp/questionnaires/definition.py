@@ -84,10 +84,12 @@ def parse_definition(data: Any) -> tuple[Questionnaire, QuestionnaireVersion, di
         problems.append("consent: must be an object")
         consent = {}
     retention = {}
-    for key, default, longest in (("retention_days", 730, 3650), ("draft_days", 30, 365)):
+    for key, default, lowest, longest in (("retention_days", 730, 1, 3650),
+                                          ("draft_days", 30, 1, 365),
+                                          ("min_group_size", 5, 1, 100)):
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= longest:
-            problems.append(f"{key}: a whole number of days from 1 to {longest}")
+        if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= longest:
+            problems.append(f"{key}: a whole number from {lowest} to {longest}")
             value = default
         retention[key] = value
     questionnaire = Questionnaire(
@@ -240,6 +242,7 @@ def export_definition(questionnaire: Questionnaire, consent: dict) -> dict:
         "anonymous": questionnaire.is_anonymous,
         "retention_days": questionnaire.retention_days,
         "draft_days": questionnaire.draft_days,
+        "min_group_size": questionnaire.min_group_size,
         "title": version.title,
         "intro": version.intro,
         "thank_you": version.thank_you,

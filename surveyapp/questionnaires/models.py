@@ -59,6 +59,8 @@ class Questionnaire(db.Model):
     retention_days: Mapped[int] = mapped_column(default=730, server_default="730")
     #: How long an unfinished draft is kept after its last change, in days.
     draft_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: Results never show a group of fewer respondents than this (small-number protection).
+    min_group_size: Mapped[int] = mapped_column(default=5, server_default="5")
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -7,6 +7,7 @@ from surveyapp.questionnaires.question_types.base import (
     AnswerInvalid,
     AnswerValue,
     Facts,
+    Label,
     QuestionType,
 )
 from surveyapp.questionnaires.question_types.date import Date
@@ -30,6 +31,7 @@ __all__ = [
     "AnswerInvalid",
     "AnswerValue",
     "Facts",
+    "Label",
     "QuestionType",
     "get_type",
     "question_macros",

@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from wtforms import Field, RadioField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from surveyapp.i18n import localized
 from surveyapp.questionnaires.models import Question
 
 OTHER = "_other"
@@ -39,6 +40,15 @@ class Facts:
     answered: bool = False
     codes: set[str] = field(default_factory=set)
     number: float | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    """An answer code with its label, and the language the label is in (it may fall back)."""
+
+    code: str
+    text: str
+    lang: str
 
 
 class AnswerInvalid(ValueError):
@@ -102,6 +112,10 @@ class QuestionType:
     allows_other: ClassVar[bool] = False
     settings_keys: ClassVar[tuple[str, ...]] = ()
     condition_ops: ClassVar[frozenset[str]] = frozenset({"answered", "not_answered"})
+    #: How results summarise the answers: choice, multiple, scale, matrix, number, date, text.
+    summary_kind: ClassVar[str] = "text"
+    #: Answers that name or reach a person (e-mail): counted in results, never listed.
+    is_personal: ClassVar[bool] = False
 
     @property
     def template(self) -> str:
@@ -145,6 +159,19 @@ class QuestionType:
         """Every form input name this question reads."""
         return list(self.form_fields(question))
 
+    def answer_labels(self, question: Question, lang: str, base: str) -> list[Label]:
+        """Every code an answer may hold with its label in ``lang``, in display order.
+
+        Interface-worded labels ("Other", "Yes") follow Flask-Babel's current locale, so a
+        report built under ``force_locale(lang)`` reads in one language.
+        """
+        labels = [Label(o.code, *localized(o.label, lang, base)) for o in question.options]
+        if question.has_other and self.allows_other:
+            labels.append(Label(OTHER, str(_l("Other")), lang))
+        if question.has_prefer_not:
+            labels.append(Label(PREFER_NOT, str(_l("Prefer not to answer")), lang))
+        return labels
+
 
 class ChoiceType(QuestionType):
     """Shared logic of single choice, dropdown, yes/no and rating: one code out of a list."""
@@ -152,6 +179,7 @@ class ChoiceType(QuestionType):
     allows_other = True
     uses_options = True
     condition_ops = frozenset({"answered", "not_answered", "equals", "one_of", "not"})
+    summary_kind = "choice"
 
     def codes(self, question: Question) -> list[str]:
         """The answer codes a respondent may choose (without _other and _pna)."""

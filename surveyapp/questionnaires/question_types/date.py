@@ -38,6 +38,7 @@ class Date(TypedValueType):
     label = _l("Date")
     settings_keys = ("min", "max")
     input_kind = "date"
+    summary_kind = "date"
 
     def definition_errors(self, question: Question) -> list[str]:
         settings = question.settings or {}

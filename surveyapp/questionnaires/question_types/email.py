@@ -17,6 +17,7 @@ class Email(TypedValueType):
     name = "email"
     label = _l("E-mail address")
     input_kind = "email"
+    is_personal = True
 
     def parse_value(self, question: Question, raw: str) -> AnswerValue:
         if len(raw) > 254 or not EMAIL.match(raw):

@@ -21,6 +21,7 @@ class Integer(TypedValueType):
     label = _l("Whole number")
     settings_keys = ("min", "max")
     input_kind = "numeric"
+    summary_kind = "number"
     condition_ops = frozenset({"answered", "not_answered", "equals", "lt", "le", "gt", "ge"})
     whole = True
 

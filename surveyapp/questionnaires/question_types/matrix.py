@@ -25,6 +25,7 @@ class Matrix(QuestionType):
     uses_rows = True
     # Conditions on a matrix would need a row; the condition editor offers none.
     condition_ops = frozenset()
+    summary_kind = "matrix"
 
     def row_input(self, question: Question, row_code: str) -> str:
         """Name of the radio group for one row."""

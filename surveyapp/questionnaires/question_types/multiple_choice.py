@@ -25,6 +25,7 @@ class MultipleChoice(ChoiceType):
     name = "multiple_choice"
     label = _l("Multiple choice")
     settings_keys = ("min_selections", "max_selections")
+    summary_kind = "multiple"
 
     def definition_errors(self, question: Question) -> list[str]:
         errors = super().definition_errors(question)

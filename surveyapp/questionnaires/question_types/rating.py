@@ -8,6 +8,7 @@ from surveyapp.questionnaires.question_types.base import (
     AnswerValue,
     ChoiceType,
     Facts,
+    Label,
     definition_errors_for_settings,
 )
 
@@ -22,6 +23,7 @@ class Rating(ChoiceType):
     uses_options = False
     allows_other = False
     settings_keys = ("min_label", "max_label")
+    summary_kind = "scale"
     condition_ops = frozenset(
         {"answered", "not_answered", "equals", "lt", "le", "gt", "ge"}
     )
@@ -37,6 +39,10 @@ class Rating(ChoiceType):
 
     def codes(self, question: Question) -> list[str]:
         return list(SCALE)
+
+    def answer_labels(self, question: Question, lang: str, base: str) -> list[Label]:
+        numbers = [Label(code, code, lang) for code in SCALE]
+        return numbers + super().answer_labels(question, lang, base)
 
     def parse(self, question: Question, form) -> list[AnswerValue]:
         values = super().parse(question, form)

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from surveyapp.questionnaires.models import Question
-from surveyapp.questionnaires.question_types.base import ChoiceType
+from surveyapp.questionnaires.question_types.base import ChoiceType, Label
 
 YES_NO = ("yes", "no")
 
@@ -18,6 +18,11 @@ class YesNo(ChoiceType):
 
     def codes(self, question: Question) -> list[str]:
         return list(YES_NO)
+
+    def answer_labels(self, question: Question, lang: str, base: str) -> list[Label]:
+        labels = self.choice_labels()
+        fixed = [Label(code, str(labels[code]), lang) for code in YES_NO]
+        return fixed + super().answer_labels(question, lang, base)
 
     def choice_labels(self) -> dict[str, str]:
         """Interface-translated labels for the fixed codes."""

@@ -1,0 +1,1 @@
+"""Results for evaluators: summaries from SQL aggregates, charts, PDF reports and exports."""
