@@ -98,6 +98,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount each capability's views."""
     from surveyapp.accounts.views import bp as accounts_bp
+    from surveyapp.analysis.export_views import bp as exports_bp
+    from surveyapp.analysis.report_views import bp as reports_bp
+    from surveyapp.analysis.views import bp as analysis_bp
     from surveyapp.audit.views import bp as audit_bp
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
@@ -113,6 +116,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(content_translation_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(analysis_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(reports_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

@@ -24,6 +24,10 @@ class Permission(enum.StrEnum):
     TRANSLATE = "translate"
     EXPORT_CONSENT = "export_consent"
     USE_STAFF_PAGES = "use_staff_pages"
+    #: Results pages, PDF reports and cross-tabs.
+    VIEW_RESULTS = "view_results"
+    #: Raw data downloads (CSV, XLSX, SPSS, JSON); every one is logged.
+    EXPORT_RESPONSES = "export_responses"
     #: Look up, hand out and erase one person's data; read the audit log.
     MANAGE_PERSONAL_DATA = "manage_personal_data"
 
@@ -32,9 +36,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.BUILDER: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                              Permission.PREVIEW, Permission.TRANSLATE,
-                             Permission.EXPORT_CONSENT}),
+                             Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
+                             Permission.EXPORT_RESPONSES}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
-                               Permission.PREVIEW}),
+                               Permission.PREVIEW, Permission.VIEW_RESULTS,
+                               Permission.EXPORT_RESPONSES}),
     # Interviewers enter answers on behalf of respondents and see nothing else.
     Role.INTERVIEWER: frozenset({Permission.USE_STAFF_PAGES}),
 }
