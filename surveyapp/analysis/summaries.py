@@ -398,6 +398,8 @@ def build_results(catalogue: Catalogue, flt: ResultFilter, with_texts: bool = Tr
     summary = overview(catalogue, flt, k)
     suppressed = is_too_small(summary.complete, k)
     questions = [] if suppressed else summarise_questions(catalogue, flt, k, with_texts)
+    for question in questions:
+        question.not_answered = max(0, summary.complete - question.n)
     if suppressed:
         summary.by_unit = summary.by_language = summary.by_channel = summary.by_version = []
         summary.by_day = []

@@ -1,7 +1,157 @@
-"""Results pages for evaluators: summaries, filters and cross-tabs of one questionnaire."""
+"""Results pages for evaluators: summaries, filters and cross-tabs of one questionnaire.
+
+Every page reads the same filter from the query string (``filters.parse_filter``), so a
+filtered view is a bookmark, and its links (PDF, exports, cross-tab) carry the filter along.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import format_date, format_decimal, format_percent, get_locale
+
+from surveyapp.accounts.permissions import Permission, permission_required
+from surveyapp.accounts.services import unit_tree
+from surveyapp.analysis.catalogue import Catalogue, load_catalogue
+from surveyapp.analysis.crosstab import NotCrossTabulable, build_crosstab
+from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, channel_label, parse_filter
+from surveyapp.analysis.summaries import build_results, text_answers
+from surveyapp.i18n import localized
+from surveyapp.questionnaires.models import Questionnaire
+from surveyapp.questionnaires.services import get_by_slug
 
 bp = Blueprint("analysis", __name__, url_prefix="/staff/results", template_folder="templates")
+
+#: Free-text answers per page of the text list.
+TEXTS_PER_PAGE = 50
+
+
+def _questionnaire(slug: str) -> Questionnaire:
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        abort(404)
+    return questionnaire
+
+
+def label_language(questionnaire: Questionnaire) -> str:
+    """The language of question and answer texts: ``?labels=``, else the interface's if offered."""
+    chosen = request.args.get("labels")
+    if chosen in questionnaire.languages:
+        return chosen
+    interface = str(get_locale() or "")
+    return interface if interface in questionnaire.languages else questionnaire.base_language
+
+
+def _context(questionnaire: Questionnaire) -> tuple[Catalogue, ResultFilter, list[str]]:
+    catalogue = load_catalogue(questionnaire, label_language(questionnaire))
+    flt, errors = parse_filter(request.args, catalogue)
+    return catalogue, flt, errors
+
+
+def _url_helpers(slug: str, flt: ResultFilter, labels: str) -> dict:
+    """Template functions that build links keeping (or changing) the current filter."""
+    base_args = [*flt.to_args(), ("labels", labels)]
+
+    def link(endpoint: str, *extra: tuple[str, str], drop: tuple[str, str] | None = None,
+             **values: str) -> str:
+        args = [pair for pair in base_args if pair != drop] + list(extra)
+        return url_for(endpoint, slug=slug, **values) + ("?" + urlencode(args) if args else "")
+
+    def with_answer(code: str, option: str) -> str:
+        return link("analysis.results", (ANSWER_PREFIX + code, option))
+
+    def without(key: str, value: str) -> str:
+        return link("analysis.results", drop=(key, value))
+
+    def sibling(path: str, *extra: tuple[str, str]) -> str:
+        """A page of another blueprint under the same results URL, with the filter."""
+        args = urlencode(base_args + list(extra))
+        return f"{url_for('analysis.results', slug=slug)}/{path}" + ("?" + args if args else "")
+
+    def link_text(code: str) -> str:
+        args = urlencode(base_args)
+        return url_for("analysis.texts", slug=slug, code=code) + ("?" + args if args else "")
+
+    return {"link": link, "with_answer": with_answer, "without": without,
+            "link_text": link_text, "sibling": sibling, "filter_args": base_args}
+
+
+def _formatters() -> dict:
+    def pct(value: float | None) -> str:
+        return "" if value is None else format_percent(value / 100, "#,##0.0%")
+
+    def num(value: float | None, digits: int = 1) -> str:
+        if value is None:
+            return ""
+        return format_decimal(round(value, digits), format="#,##0." + "#" * digits)
+
+    return {"pct": pct, "num": num, "channel_name": channel_label,
+            "format_day": lambda day: format_date(day, "medium")}
+
+
+def _title(questionnaire: Questionnaire, lang: str) -> dict:
+    version = questionnaire.published_version or questionnaire.latest_version
+    title, title_lang = localized(version.title if version else {}, lang,
+                                  questionnaire.base_language)
+    return {"title": title or questionnaire.slug, "title_lang": title_lang}
+
+
+@bp.route("/<slug>")
+@permission_required(Permission.VIEW_RESULTS)
+def results(slug: str):
+    """Every question's summary for the filtered responses, with the filter form."""
+    questionnaire = _questionnaire(slug)
+    catalogue, flt, errors = _context(questionnaire)
+    summary = build_results(catalogue, flt)
+    return render_template(
+        "analysis/results.html", questionnaire=questionnaire, catalogue=catalogue, flt=flt,
+        errors=errors, results=summary, units=unit_tree(), labels_lang=catalogue.lang,
+        charts={}, timeline_chart=None, **_title(questionnaire, catalogue.lang),
+        **_url_helpers(slug, flt, catalogue.lang), **_formatters())
+
+
+@bp.route("/<slug>/texts/<code>")
+@permission_required(Permission.VIEW_RESULTS)
+def texts(slug: str, code: str):
+    """All free-text answers to one question, searchable and paged."""
+    questionnaire = _questionnaire(slug)
+    catalogue, flt, errors = _context(questionnaire)
+    question = catalogue.get(code)
+    if question is None or question.is_personal:
+        abort(404)
+    search = (request.args.get("search") or "").strip()[:200]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    summary = build_results(catalogue, flt, with_texts=False)
+    answers, total = ([], 0) if summary.suppressed else text_answers(
+        catalogue, flt, code, search, limit=TEXTS_PER_PAGE, offset=(page - 1) * TEXTS_PER_PAGE)
+    withheld = 0 < total < questionnaire.min_group_size
+    return render_template(
+        "analysis/texts.html", questionnaire=questionnaire, question=question, flt=flt,
+        errors=errors, answers=[] if withheld else answers, total=total, withheld=withheld,
+        search=search, page=page, pages=max(1, -(-total // TEXTS_PER_PAGE)),
+        results=summary, catalogue=catalogue, **_title(questionnaire, catalogue.lang),
+        **_url_helpers(slug, flt, catalogue.lang), **_formatters())
+
+
+@bp.route("/<slug>/crosstab")
+@permission_required(Permission.VIEW_RESULTS)
+def crosstab(slug: str):
+    """Two choice questions against each other, with row or column percentages."""
+    questionnaire = _questionnaire(slug)
+    catalogue, flt, errors = _context(questionnaire)
+    choices = [q for q in catalogue.questions if q.is_choice]
+    row, column = request.args.get("row"), request.args.get("col")
+    percent = request.args.get("percent", "row")
+    table = None
+    if row and column:
+        try:
+            table = build_crosstab(catalogue, flt, row, column)
+        except NotCrossTabulable:
+            abort(404)
+    return render_template(
+        "analysis/crosstab.html", questionnaire=questionnaire, catalogue=catalogue, flt=flt,
+        errors=errors, choices=choices, table=table, row=row, column=column,
+        percent=percent if percent in ("row", "column", "none") else "row",
+        units=unit_tree(), labels_lang=catalogue.lang, **_title(questionnaire, catalogue.lang),
+        **_url_helpers(slug, flt, catalogue.lang), **_formatters())

@@ -9,7 +9,8 @@ from surveyapp.db import db
 from tests.conftest import csrf_token
 
 SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
-                    "response_id": 999999,
+                    "response_id": 999999, "code": "member_duration", "fmt": "csv",
+                    "format": "csv",
                     "filename": "app.css"}
 
 
