@@ -133,7 +133,16 @@ def register_template_helpers(app: Flask) -> None:
     app.context_processor(template_context)
     install_template_gettext(app)
     app.jinja_env.globals.update(TEMPLATE_GLOBALS, static_url=static_url,
-                                 question_macros=question_macros)
+                                 question_macros=question_macros, may=may)
+
+
+def may(permission: str) -> bool:
+    """Whether the current user holds ``permission`` (by name), to show only usable links."""
+    from flask_login import current_user
+
+    from surveyapp.accounts.permissions import Permission, can
+
+    return can(current_user, Permission(permission))
 
 
 def install_template_gettext(app: Flask) -> None:
