@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from surveyapp.accounts.models import Role, UnitKind, User
+from surveyapp.accounts.models import Role, Unit, UnitKind, User
 from surveyapp.accounts.services import create_user, ensure_unit
 from surveyapp.db import db
+from surveyapp.demo.responses import demo_seed, generate_responses
 from surveyapp.i18n.catalogues import translate
 from surveyapp.questionnaires.definition import DefinitionError
 from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
+from surveyapp.responses.models import Response
 from surveyapp.responses.services import count_by_status
 from surveyapp.transfer import NotPublishable, export_questionnaire, import_questionnaire
 
@@ -96,13 +98,69 @@ def seed_demo_content() -> list[str]:
     return added
 
 
+#: Demo units that receive demo responses, most responses first.
+DEMO_RESPONSE_UNITS = ("koeln", "berlin-mitte", "leipzig", "dortmund", "dresden", "nrw",
+                       "sachsen", "berlin")
+
+
+def seed_demo_responses(count: int = 240, drafts: int = 30) -> list[str]:
+    """Give every open demo questionnaire without responses some; return the slugs filled.
+
+    So that a new installation shows results at once. Spread over the demo units; the same
+    answers on every installation (the seed is the slug's).
+    """
+    unit_ids = dict(db.session.execute(
+        sa.select(Unit.code, Unit.id).where(Unit.code.in_(DEMO_RESPONSE_UNITS))).all())
+    units = [unit_ids[code] for code in DEMO_RESPONSE_UNITS if code in unit_ids] or None
+    filled = []
+    for path in sorted(DEMO_DIR.glob("*.json")):
+        questionnaire = get_by_slug(json.loads(path.read_text(encoding="utf-8"))["slug"])
+        if questionnaire is None or not questionnaire.is_open:
+            continue
+        if db.session.scalar(sa.select(Response.id).filter_by(questionnaire_id=questionnaire.id)
+                             .limit(1)) is not None:
+            continue
+        generate_responses(questionnaire, count, drafts=drafts, units=units,
+                           seed=demo_seed(questionnaire.slug))
+        filled.append(questionnaire.slug)
+    return filled
+
+
 @click.command("seed-demo")
 @with_appcontext
-def seed_demo() -> None:
+@click.option("--responses/--no-responses", default=True,
+              help="Also add demo responses to demo questionnaires that have none.")
+def seed_demo(responses: bool) -> None:
     """Load the demo units and the five demo questionnaires (skips what exists)."""
     added = seed_demo_content()
+    filled = seed_demo_responses() if responses else []
     db.session.commit()
     click.echo(f"demo questionnaires added: {', '.join(added) or 'none (already there)'}")
+    if responses:
+        click.echo(f"demo responses added to: {', '.join(filled) or 'none (all have some)'}")
+
+
+@click.command("demo-responses")
+@with_appcontext
+@click.argument("slug")
+@click.argument("count", type=click.IntRange(min=0))
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The same seed gives the same answers.")
+@click.option("--drafts", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Unfinished responses to add as well.")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Spread the submissions over this many days before now.")
+def demo_responses(slug: str, count: int, seed: int, drafts: int, days: int) -> None:
+    """Add COUNT generated, valid responses to a published questionnaire (for testing)."""
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.ClickException(f"no questionnaire {slug!r}")
+    if questionnaire.published_version is None:
+        raise click.ClickException(f"{slug} is not published")
+    units = list(db.session.scalars(sa.select(Unit.id).order_by(Unit.id))) or None
+    generate_responses(questionnaire, count, seed=seed, drafts=drafts, days=days, units=units)
+    db.session.commit()
+    click.echo(f"added {count} complete and {drafts} unfinished responses to {slug}")
 
 
 @click.command("create-user")
@@ -137,6 +195,7 @@ def setup(demo: bool) -> None:
         return
     if demo:
         seed_demo_content()
+        seed_demo_responses()
     _user, password = create_user(DEMO_ADMIN, Role.ADMIN)
     db.session.commit()
     click.echo(
@@ -185,6 +244,7 @@ def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(surveys)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_responses)
     app.cli.add_command(create_user_command)
     app.cli.add_command(setup)
     app.cli.add_command(translate)

@@ -1,0 +1,1 @@
+"""Demo content: questionnaire definitions and generated responses."""
