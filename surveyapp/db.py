@@ -32,6 +32,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def start_of_day(moment: datetime) -> datetime:
+    """Midnight UTC of ``moment``'s day: a timestamp coarsened so it no longer tells the hour."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
 

@@ -75,7 +75,7 @@ class Respondent:
     def complete(self, max_pages: int = 30):
         """Fill every page until the thank-you page; return its HTML."""
         for _ in range(max_pages):
-            if self.url.endswith("/done"):
+            if self.url.endswith(("/done", "/thanks")):
                 return self.page().get_data(as_text=True)
             response = self.fill_current()
             if response.status_code not in (200, 302):

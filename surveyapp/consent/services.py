@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from surveyapp.consent.models import ConsentRecord, ConsentText, text_digest
-from surveyapp.db import db
+from surveyapp.db import db, start_of_day
 from surveyapp.questionnaires.models import Questionnaire
 
 #: The purpose every respondent must agree to: that their answers are used.
@@ -122,3 +122,15 @@ def record_consent(
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def coarsen_consent_times(response_ids: list[int]) -> None:
+    """Keep only the UTC day of the consent of these responses (anonymous questionnaires)."""
+    if not response_ids:
+        return
+    records = db.session.execute(sa.select(ConsentRecord.id, ConsentRecord.given_at)
+                                 .where(ConsentRecord.response_id.in_(response_ids))).all()
+    if records:
+        db.session.execute(sa.update(ConsentRecord), [
+            {"id": record_id, "given_at": start_of_day(given_at)}
+            for record_id, given_at in records])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import click
 from flask import Blueprint, abort, render_template, request
 from flask import Response as HttpResponse
 from flask_babel import gettext as _
@@ -13,8 +14,10 @@ from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.audit.services import record
 from surveyapp.db import db
 from surveyapp.privacy.forms import EraseForm, LookupForm
+from surveyapp.questionnaires.services import get_by_slug
 from surveyapp.responses.models import Response
 from surveyapp.responses.personal_data import access_document, erase, find_by_receipt
+from surveyapp.responses.services import anonymise_responses
 
 bp = Blueprint("privacy", __name__, url_prefix="/staff/privacy", template_folder="templates")
 
@@ -75,3 +78,19 @@ def erase_response(response_id: int):
     record(current_user.id, "response.erase", f"response:{response_id}")
     db.session.commit()
     return render_template("privacy/erased.html")
+
+
+@bp.cli.command("anonymise")
+@click.argument("slug")
+def anonymise_command(slug: str) -> None:
+    """Make a questionnaire anonymous and anonymise the responses it already has."""
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.UsageError(f"no questionnaire {slug!r}")
+    questionnaire.is_anonymous = True
+    questionnaire.coarse_timestamps = True
+    count = anonymise_responses(questionnaire)
+    record(None, "anonymise_responses", f"{slug}: {count} responses")
+    db.session.commit()
+    click.echo(f"{slug}: anonymous now; {count} complete responses unlinked and coarsened "
+               "to the day.")

@@ -98,6 +98,7 @@ def parse_definition(data: Any) -> tuple[Questionnaire, QuestionnaireVersion, di
         languages=languages,
         **retention,
         is_anonymous=bool(data.get("anonymous", True)),
+        coarse_timestamps=bool(data.get("coarse_timestamps", True)),
         controller=str(consent.get("controller") or ""),
         privacy_url=str(consent.get("privacy_url") or ""),
     )
@@ -240,6 +241,7 @@ def export_definition(questionnaire: Questionnaire, consent: dict) -> dict:
         "base_language": questionnaire.base_language,
         "languages": list(questionnaire.languages),
         "anonymous": questionnaire.is_anonymous,
+        "coarse_timestamps": questionnaire.coarse_timestamps,
         "retention_days": questionnaire.retention_days,
         "draft_days": questionnaire.draft_days,
         "min_group_size": questionnaire.min_group_size,

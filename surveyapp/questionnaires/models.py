@@ -50,8 +50,11 @@ class Questionnaire(db.Model):
     base_language: Mapped[str] = mapped_column(sa.String(10))
     #: Languages offered to respondents, base language first.
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
-    #: Anonymous questionnaires store no IP address, user agent or account link.
+    #: Anonymous questionnaires store no IP address, user agent or account link, and cut the
+    #: link from the respondent's device (cookie, resume link) to the answers on submission.
     is_anonymous: Mapped[bool] = mapped_column(default=True)
+    #: Keep only the day of submission (and of consent), not the time.
+    coarse_timestamps: Mapped[bool] = mapped_column(default=True, server_default="1")
     #: Name and address of the data controller, shown on the consent page.
     controller: Mapped[str] = mapped_column(sa.Text, default="")
     privacy_url: Mapped[str] = mapped_column(sa.String(500), default="")

@@ -85,3 +85,18 @@ class Answer(db.Model):
     value_date: Mapped[date | None] = mapped_column(sa.Date)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class SentLink(db.Model):
+    """The digest of a resume token whose anonymous response was sent and then unlinked.
+
+    It names no response: it only lets a second click on "Send answers" (or the back button)
+    land on the thank-you page instead of an error. Purged with expired drafts.
+    """
+
+    __tablename__ = "sent_links"
+
+    resume_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"), index=True)
+    #: Day only, like the response it came from.
+    sent_on: Mapped[date] = mapped_column(sa.Date)

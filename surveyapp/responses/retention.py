@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from surveyapp.consent.models import ConsentRecord
 from surveyapp.db import db, utcnow
 from surveyapp.questionnaires.models import Questionnaire
-from surveyapp.responses.models import Answer, Response, ResponseStatus
+from surveyapp.responses.models import Answer, Response, ResponseStatus, SentLink
 
 #: Staff previews are only for looking: gone after a day.
 PREVIEW_DAYS = 1
@@ -45,7 +45,8 @@ def purge(now: datetime | None = None) -> PurgeReport:
     - complete and withdrawn responses older than the questionnaire's retention period
       (counted from submission),
     - unfinished drafts untouched for longer than the questionnaire's draft period,
-    - staff previews older than a day.
+    - staff previews older than a day,
+    - digests of unlinked resume links older than the draft period.
     """
     now = now or utcnow()
     report = PurgeReport()
@@ -62,6 +63,10 @@ def purge(now: datetime | None = None) -> PurgeReport:
             Response.status == ResponseStatus.DRAFT,
             Response.updated_at < now - timedelta(days=questionnaire.draft_days),
         ))
+        # A resume link older than the draft period would find nothing anyway.
+        db.session.execute(sa.delete(SentLink).where(
+            SentLink.questionnaire_id == questionnaire.id,
+            SentLink.sent_on < (now - timedelta(days=questionnaire.draft_days)).date()))
     report.previews += _delete_responses(sa.and_(
         Response.is_preview, Response.started_at < now - timedelta(days=PREVIEW_DAYS)
     ))

@@ -12,19 +12,21 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from surveyapp.consent.models import ConsentText
 from surveyapp.consent.services import (
     PurposeMissing,
     agreed_purposes,
+    coarsen_consent_times,
     current_consent_text,
     record_consent,
 )
-from surveyapp.db import db, utcnow
+from surveyapp.db import db, start_of_day, utcnow
 from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
 from surveyapp.questionnaires.question_types import AnswerValue
 from surveyapp.responses.flow import Flow
-from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus
+from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus, SentLink
 
 #: Receipt codes: 16 characters from a 32-letter alphabet without look-alikes = 80 bits.
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -233,28 +235,113 @@ def new_receipt_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def submit_response(response: Response) -> str | None:
+def _unlinked_keys() -> dict[str, str]:
+    """Fresh random start key and resume digest: no cookie or link leads to the row any more."""
+    return {"start_key": new_start_key(), "resume_digest": digest(secrets.token_urlsafe(32))}
+
+
+def _coarse_times(started_at: datetime, submitted_at: datetime) -> dict[str, datetime]:
+    return {"started_at": start_of_day(started_at), "submitted_at": start_of_day(submitted_at),
+            "updated_at": start_of_day(submitted_at)}
+
+
+def _receipt_signer(token: str) -> URLSafeSerializer:
+    secret = current_app.config["SECRET_KEY"]
+    return URLSafeSerializer(secret, salt="receipt-offer:" + digest(token))
+
+
+def offer_receipt(token: str) -> str:
+    """A fresh receipt code, signed for this resume token, to carry in the last page's form.
+
+    Both presses of a double-clicked "Send answers" carry the same code, so whichever reply
+    the browser keeps can show the code that was stored, without a link to the response.
+    """
+    return _receipt_signer(token).dumps(new_receipt_code())
+
+
+def offered_receipt(token: str, offer: str | None) -> str | None:
+    """The code of a valid offer for ``token``, else ``None``."""
+    if not offer:
+        return None
+    try:
+        code = _receipt_signer(token).loads(offer)
+    except BadSignature:
+        return None
+    return code if isinstance(code, str) and normalise_receipt_code(code) else None
+
+
+def receipt_is_stored(code: str) -> bool:
+    """Whether some sent response holds this receipt code (to show only codes that work)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+        Response.receipt_digest == digest(code))) == 1
+
+
+def submit_response(response: Response, *, unlink: bool = False, coarse: bool = False,
+                    code: str | None = None) -> str | None:
     """Mark a complete draft as submitted, exactly once; return the new receipt code.
 
     Returns ``None`` when the response was already submitted (a double click or a reload).
     The status change is one guarded UPDATE, so two concurrent submits cannot both win.
+    ``unlink`` (anonymous questionnaires) replaces the keys that the respondent's cookie and
+    resume link point at, so nothing on a device leads back to the answers; ``coarse`` keeps
+    only the day of every timestamp, of the consent too. ``code`` is the receipt code the
+    last page offered (``offer_receipt``), else a new one is drawn.
     """
-    code = new_receipt_code()
+    code = code or new_receipt_code()
+    now = utcnow()
+    values: dict = {"status": ResponseStatus.COMPLETE, "submitted_at": now, "updated_at": now,
+                    "receipt_digest": digest(code)}
+    old_link = response.resume_digest
+    if unlink:
+        values.update(_unlinked_keys())
+    if coarse:
+        values.update(_coarse_times(response.started_at, now))
     result = db.session.execute(
         sa.update(Response)
         .where(Response.id == response.id, Response.status == ResponseStatus.DRAFT)
-        .values(
-            status=ResponseStatus.COMPLETE,
-            submitted_at=utcnow(),
-            updated_at=utcnow(),
-            receipt_digest=digest(code),
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return None
+    if unlink:  # only the winner of concurrent presses records the link it cut
+        db.session.add(SentLink(resume_digest=old_link,
+                                questionnaire_id=response.questionnaire_id, sent_on=now.date()))
+    if coarse:
+        coarsen_consent_times([response.id])
     db.session.expire(response)
     return code
+
+
+def was_sent(questionnaire_id: int, token: str) -> bool:
+    """Whether ``token`` resumed an anonymous response that has been sent (and unlinked)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(SentLink).where(
+        SentLink.resume_digest == digest(token),
+        SentLink.questionnaire_id == questionnaire_id)) == 1
+
+
+def anonymise_responses(questionnaire: Questionnaire, batch: int = 2000) -> int:
+    """Unlink and coarsen the complete responses already collected; return how many.
+
+    For a questionnaire made anonymous after answers came in. Idempotent: running it again
+    draws new random keys and keeps the (already coarse) days.
+    """
+    done = 0
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Response.id, Response.started_at, Response.submitted_at)
+            .where(Response.questionnaire_id == questionnaire.id,
+                   Response.status == ResponseStatus.COMPLETE, Response.id > last_id)
+            .order_by(Response.id).limit(batch)).all()
+        if not rows:
+            return done
+        db.session.execute(sa.update(Response), [
+            {"id": rid, **_unlinked_keys(), **_coarse_times(started, submitted)}
+            for rid, started, submitted in rows])
+        coarsen_consent_times([rid for rid, _s, _t in rows])
+        done += len(rows)
+        last_id = rows[-1][0]
 
 
 def normalise_receipt_code(typed: str) -> str | None:

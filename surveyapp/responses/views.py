@@ -166,6 +166,12 @@ def _load(slug: str, token: str) -> tuple[Questionnaire, Response, Questionnaire
     found = services.find_draft_context(slug, token)
     if found is None:
         questionnaire = _questionnaire(slug)
+        if services.was_sent(questionnaire.id, token):
+            # An anonymous response sent with this link, which was cut on submission (a
+            # second click on "Send answers", or the back button): show the thank-you page,
+            # with the receipt code if this press carried the one that was stored.
+            _remember_offered_receipt(questionnaire, token)
+            abort(redirect(url_for("responses.thanks", slug=slug)))
         _use_language(questionnaire, pick_language(questionnaire.languages,
                                                    questionnaire.base_language))
         abort(404)
@@ -191,11 +197,16 @@ def page(slug: str, token: str, page_code: str):
     if response.status is not ResponseStatus.DRAFT:
         if request.method == "POST" and not _receipt_in_session(response):
             # "Send answers" reached us twice: the browser shows this reply, not the first
-            # one that carried the receipt code. Give it a fresh code (only its digest is kept).
-            code = services.renew_receipt(response)
+            # one that carried the receipt code. The press carried the code that was stored,
+            # or else (an old form) it gets a fresh code; only digests are kept.
+            offered = services.offered_receipt(token, request.form.get("receipt"))
+            code = (offered if offered and response.receipt_digest == services.digest(offered)
+                    else services.renew_receipt(response))
             if code is not None:
                 db.session.commit()
-                session["receipt"] = {"response": response.id, "code": code}
+                session["receipt"] = {"slug": slug, "code": code, "version": version.id,
+                                      "lang": response.language,
+                                      "preview": response.is_preview, "response": response.id}
         return redirect(url_for("responses.done", slug=slug, token=token))
     switch = request.form.get("lang") if request.method == "POST" else None
     language = switch if switch in questionnaire.languages else response.language
@@ -266,11 +277,21 @@ def page(slug: str, token: str, page_code: str):
         db.session.commit()
         return redirect(url)
 
-    code = services.submit_response(response)
+    real = not response.is_preview
+    unlink = questionnaire.is_anonymous and real
+    code = services.submit_response(
+        response, unlink=unlink, coarse=questionnaire.coarse_timestamps and real,
+        code=services.offered_receipt(token, request.form.get("receipt")))
     db.session.commit()
     if code is not None:
-        session["receipt"] = {"response": response.id, "code": code}
-    resp = redirect(url_for("responses.done", slug=slug, token=token))
+        session["receipt"] = {"slug": slug, "code": code, "version": version.id,
+                              "lang": language, "preview": response.is_preview}
+        if not unlink:  # the browser may know which response is its own
+            session["receipt"]["response"] = response.id
+    elif unlink:  # a concurrent press of "Send answers" won the race
+        _remember_offered_receipt(questionnaire, token)
+    resp = redirect(url_for("responses.thanks", slug=slug) if unlink
+                    else url_for("responses.done", slug=slug, token=token))
     resp.delete_cookie(_cookie_name(questionnaire), path=f"/s/{questionnaire.slug}")
     return resp
 
@@ -314,12 +335,24 @@ def _render_page(questionnaire, version, response, token, current: Page, flow: F
         number=number,
         total=total,
         is_last=flow.neighbour(current, 1) is None,
+        receipt_offer=services.offer_receipt(token) if flow.neighbour(current, 1) is None
+        else None,
         has_previous=flow.neighbour(current, -1) is not None,
         earlier_facts=earlier_facts,
         get_type=get_type,
         resume_url=url_for("responses.page", slug=questionnaire.slug, token=token,
                            page_code=current.code, _external=True),
     ), status
+
+
+def _remember_offered_receipt(questionnaire: Questionnaire, token: str) -> None:
+    """Keep the receipt code this press of "Send answers" carried, if it is the stored one."""
+    code = services.offered_receipt(token, request.form.get("receipt"))
+    if request.method == "POST" and code and services.receipt_is_stored(code):
+        version = questionnaire.published_version or questionnaire.latest_version
+        session["receipt"] = {"slug": questionnaire.slug, "code": code,
+                              "version": version.id if version else None,
+                              "lang": g.get("content_language"), "preview": False}
 
 
 def _receipt_in_session(response: Response) -> bool:
@@ -339,8 +372,34 @@ def done(slug: str, token: str):
     receipt = session.get("receipt") or {}
     code = receipt.get("code") if receipt.get("response") == response.id else None
     return render_template(
-        "responses/done.html", questionnaire=questionnaire, version=version, response=response,
-        receipt_code=code,
+        "responses/done.html", questionnaire=questionnaire, version=version,
+        is_preview=response.is_preview, receipt_code=code,
+    )
+
+
+@bp.route("/s/<slug>/thanks")
+@public
+def thanks(slug: str):
+    """The thank-you page of an anonymous questionnaire: everything it shows is in the session.
+
+    The server no longer knows which response this browser sent, so the receipt code comes
+    from the signed session cookie alone, and a reload shows it again.
+    """
+    questionnaire = _questionnaire(slug)
+    receipt = session.get("receipt") or {}
+    if receipt.get("slug") != slug:
+        receipt = {}
+    version = (load_version(receipt["version"]) if receipt.get("version") else None) \
+        or questionnaire.published_version or questionnaire.latest_version
+    if version is None or version.questionnaire_id != questionnaire.id:
+        abort(404)
+    chosen = request.args.get("choose")
+    _use_language(questionnaire, chosen if chosen in questionnaire.languages else
+                  receipt.get("lang") or pick_language(questionnaire.languages,
+                                                       questionnaire.base_language))
+    return render_template(
+        "responses/done.html", questionnaire=questionnaire, version=version,
+        is_preview=bool(receipt.get("preview")), receipt_code=receipt.get("code"),
     )
 
 

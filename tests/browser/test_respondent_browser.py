@@ -422,11 +422,12 @@ def _send_twice(page, gesture: str, gap_ms: int = 0) -> None:
         page.mouse.click(x, y)
         page.wait_for_timeout(gap_ms)
         page.mouse.click(x, y)  # raw input: the page may already be on its way out
-    # The first navigation may be reported as aborted by the second: keep waiting for /done.
+    # The first navigation may be reported as aborted by the second: keep waiting for the
+    # thank-you page.
     deadline = time.monotonic() + 30
     while True:
         try:
-            page.wait_for_url("**/done", timeout=30_000)
+            page.wait_for_url(re.compile(r".*/(done|thanks)$"), timeout=30_000)
             break
         except PlaywrightError as error:
             if "ERR_ABORTED" not in str(error) or time.monotonic() > deadline:

@@ -25,12 +25,12 @@ ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 def page_code(page: Page) -> str:
-    """The last path segment: a page code, ``done``, or the slug on the start page."""
+    """The last path segment: a page code, ``done``/``thanks``, or the slug on the start page."""
     return page.url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 def is_done(page: Page) -> bool:
-    return page_code(page) == "done"
+    return page_code(page) in ("done", "thanks")
 
 
 def token_of(page: Page) -> str:

@@ -229,13 +229,14 @@ def test_submit_is_idempotent(app, client):
     last_url = respondent.url
     first = client.post(last_url, data=data)
     second = client.post(last_url, data=data)  # double click / reload
-    assert first.headers["Location"].endswith("/done")
-    assert second.headers["Location"].endswith("/done")
+    # The demo questionnaires are anonymous: the thank-you page needs no link to the response.
+    assert first.headers["Location"].endswith("/thanks")
+    assert second.headers["Location"].endswith("/thanks")
     done = client.get(first.headers["Location"]).get_data(as_text=True)
     assert "receipt-code" in done
     assert complete_responses() == 1
     # Back button after submit: the page redirects to the thank-you page, nothing new.
-    assert client.get(last_url).headers["Location"].endswith("/done")
+    assert client.get(last_url).headers["Location"].endswith("/thanks")
     assert count_rows(Response) == 1
     # A new visit to the start page starts fresh (a shared phone), not the old response.
     assert client.get("/s/exit-survey").status_code == 200
@@ -336,10 +337,15 @@ def test_repeated_send_gets_a_fresh_receipt_and_the_old_one_stops_working(app):
     """The browser keeps only the reply to the second "Send answers": it must carry a code."""
     from surveyapp.responses.services import digest
 
+    questionnaire = get_by_slug("exit-survey")
+    questionnaire.is_anonymous = False  # anonymous ones: see the next test
+    questionnaire.coarse_timestamps = False  # renewal needs the time of sending
+    db.session.commit()
     client = app.test_client()
     respondent = Respondent(client, "exit-survey")
     respondent.start()
     data = respondent.last_page_data()
+    data.pop("receipt")  # a form from before receipt offers: the code is renewed
     first = client.post(respondent.url, data=data)
     first_code = re.search(r"<code>([A-Z0-9-]+)</code>",
                            client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
@@ -355,9 +361,38 @@ def test_repeated_send_gets_a_fresh_receipt_and_the_old_one_stops_working(app):
     assert complete_responses() == 1
 
 
+def test_repeated_send_of_an_anonymous_response_shows_the_stored_code(app):
+    """Both presses carry the code the last page offered; the server needs no link to show it."""
+    from surveyapp.responses.services import digest
+
+    client = app.test_client()
+    respondent = Respondent(client, "exit-survey")
+    respondent.start()
+    data = respondent.last_page_data()
+    assert data.get("receipt"), "the last page offers a signed receipt code"
+    first = client.post(respondent.url, data=data)
+    first_code = re.search(r"<code>([A-Z0-9-]+)</code>",
+                           client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
+    with client.session_transaction() as session:
+        session.pop("receipt")
+    second = client.post(respondent.url, data=data)
+    thanks = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"<code>([A-Z0-9-]+)</code>", thanks).group(1) == first_code
+    response = db.session.scalars(sa.select(Response)).one()
+    assert response.receipt_digest == digest(first_code)
+    # A forged or foreign offer is never shown.
+    with client.session_transaction() as session:
+        session.pop("receipt")
+    forged = client.post(respondent.url, data={**data, "receipt": data["receipt"] + "x"})
+    assert "<code>" not in client.get(forged.headers["Location"]).get_data(as_text=True)
+    assert complete_responses() == 1
+
+
 def test_old_resume_links_cannot_mint_receipts(app, client):
     from datetime import timedelta
 
+    get_by_slug("exit-survey").is_anonymous = False  # else the link is cut at once
+    db.session.commit()
     respondent = Respondent(client, "exit-survey")
     respondent.start()
     respondent.complete()
