@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from surveyapp.accounts.models import Role, Unit, UnitKind, User
 from surveyapp.accounts.services import create_user, ensure_unit
+from surveyapp.analysis.cli_options import filter_from_options, filter_options
 from surveyapp.db import db
 from surveyapp.demo.responses import demo_seed, generate_responses
 from surveyapp.i18n.catalogues import translate
@@ -240,6 +241,55 @@ def consent_export(slug: str, output) -> None:
     write_consent_records_csv(questionnaire, output)
 
 
+@click.command("report")
+@click.argument("slug")
+@click.option("--format", "output_format", type=click.Choice(["pdf"]), default="pdf",
+              show_default=True)
+@click.option("--lang", "report_lang", metavar="LANG",
+              help="Language the report is written in (default: the questionnaire's base).")
+@click.option("--output", "-o", type=click.File("wb"), default=None,
+              help="File to write (default: SLUG-LANG.pdf; - for standard output).")
+@click.option("--free-text", is_flag=True, help="Quote answers given in the respondents' words.")
+@click.option("--crosstab", "crosstabs", multiple=True, metavar="ROW:COL",
+              help="Add a cross-tabulation of two choice questions (repeatable).")
+@filter_options
+@with_appcontext
+def report_command(slug: str, output_format: str, report_lang: str | None, output,
+                   free_text: bool, crosstabs: tuple[str, ...], **filters) -> None:
+    """Write the PDF summary of a questionnaire's results, filtered like the results page."""
+    # Here, not at the top: typst and matplotlib would slow every other command's start.
+    from surveyapp.analysis.catalogue import load_catalogue
+    from surveyapp.analysis.report import crosstab_pairs, render_report, report_languages
+
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.ClickException(f"no questionnaire {slug!r}")
+    lang = report_lang or questionnaire.base_language
+    if lang not in report_languages(questionnaire):
+        raise click.BadParameter(f"no report in {lang!r}; choose one of "
+                                 f"{', '.join(report_languages(questionnaire))}",
+                                 param_hint="--lang")
+    catalogue = load_catalogue(questionnaire, lang)
+    flt = filter_from_options(catalogue, **filters)
+    pairs, errors = crosstab_pairs(crosstabs, catalogue)
+    if errors:
+        raise click.UsageError(" ".join(errors))
+    pdf = render_report(questionnaire, flt, lang, crosstabs=pairs, free_text=free_text)
+    if output is None:
+        output = click.open_file(f"{slug}-{lang}.pdf", "wb")
+    with output:
+        output.write(pdf)
+    if output.name != "<stdout>":
+        click.echo(f"wrote {output.name} ({len(pdf) // 1024} KB)", err=True)
+
+
+# The shared filter options say --lang for the language responses were given in; the report
+# command's --lang is the language it is written in, so that filter is --response-lang here.
+for _param in report_command.params:
+    if _param.name == "languages":
+        _param.opts = ["--response-lang"]
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(surveys)
@@ -250,3 +300,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(purge_command)
     app.cli.add_command(consent)
+    app.cli.add_command(report_command)
