@@ -290,6 +290,75 @@ for _param in report_command.params:
         _param.opts = ["--response-lang"]
 
 
+responses = AppGroup("responses", help="Raw data of the responses, for analysis elsewhere.")
+
+
+@responses.command("export")
+@click.argument("slug")
+@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx", "sav", "json"]),
+              default="csv", show_default=True)
+@click.option("--output", "-o", required=True,
+              type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              help="File to write; - for standard output (CSV and JSON).")
+@click.option("--labels", is_flag=True, help="Answer texts in the cells instead of codes.")
+@click.option("--no-free-text", is_flag=True,
+              help="Leave out typed answers, 'Other' texts and e-mail addresses.")
+@click.option("--lang", "label_lang", metavar="LANG",
+              help="Language of labels and question texts (default: the questionnaire's base).")
+@filter_options
+def responses_export(slug: str, output_format: str, output: str, labels: bool,
+                     no_free_text: bool, label_lang: str | None, **filters) -> None:
+    """Write the complete responses of a questionnaire, filtered like the results page."""
+    # Here, not at the top: pandas and openpyxl would slow every other command's start.
+    from contextlib import nullcontext
+
+    from surveyapp.analysis.exports import (
+        EXPORT_FORMATS,
+        ExportRefused,
+        export_catalogue,
+        prepare_export,
+    )
+    from surveyapp.audit.services import record
+
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.ClickException(f"no questionnaire {slug!r}")
+    lang = label_lang or questionnaire.base_language
+    if lang not in questionnaire.languages:
+        raise click.BadParameter(f"{slug} is not offered in {lang!r}; choose one of "
+                                 f"{', '.join(questionnaire.languages)}", param_hint="--lang")
+    export_format = EXPORT_FORMATS[output_format]
+    if output == "-" and export_format.chunks is None:
+        raise click.BadParameter(f"{output_format} needs a file name", param_hint="--output")
+    catalogue = export_catalogue(questionnaire, lang)
+    flt = filter_from_options(catalogue, **filters)
+    try:
+        plan = prepare_export(catalogue, flt, labels=labels, free_text=not no_free_text)
+    except ExportRefused as refused:
+        raise click.ClickException(refused.message) from refused
+    # Logged before the first byte is written, as the download page does.
+    filter_text = " ".join(f"{key}={value}" for key, value in flt.to_args())
+    record(None, "export_responses", f"{slug} {output_format} cli {filter_text}"[:120])
+    db.session.commit()
+    if export_format.chunks is None:
+        export_format.to_file(plan, output)
+    else:
+        # newline="": the CSV writer ends its lines with CRLF itself.
+        stream = (nullcontext(click.get_text_stream("stdout")) if output == "-"
+                  else open(output, "w", encoding="utf-8", newline=""))  # noqa: SIM115
+        with stream as out:
+            for chunk in export_format.chunks(plan):
+                out.write(chunk)
+    click.echo(f"wrote {plan.count} responses to {output}", err=True)
+
+
+# As for the report: --lang is the language of the labels, so the filter on the language the
+# responses were given in is --response-lang here.
+for _param in responses_export.params:
+    if _param.name == "languages":
+        _param.opts = ["--response-lang"]
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(surveys)
@@ -301,3 +370,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(purge_command)
     app.cli.add_command(consent)
     app.cli.add_command(report_command)
+    app.cli.add_command(responses)
