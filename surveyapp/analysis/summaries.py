@@ -368,9 +368,11 @@ def overview(catalogue: Catalogue, flt: ResultFilter, k: int) -> Overview:
     channel_counts = grouped(Response.channel)
     version_counts = grouped(Response.version_id)
 
-    def cells(pairs: list[tuple[str, str]], counts: dict[str, int]) -> list[Cell]:
+    def cells(pairs: list[tuple[str, str]], counts: dict[str, int],
+              own_language: bool = False) -> list[Cell]:
         protected = protect_counts([counts.get(code, 0) for code, _label in pairs], k)
-        return [Cell(code, label, "", count, _percent(count, complete))
+        # A language's name is given in that language (its endonym), and marked so.
+        return [Cell(code, label, code if own_language else "", count, _percent(count, complete))
                 for (code, label), count in zip(pairs, protected, strict=True)]
 
     ordered_days = sorted(days)
@@ -379,7 +381,7 @@ def overview(catalogue: Catalogue, flt: ResultFilter, k: int) -> Overview:
         by_day=[(d, *days[d]) for d in ordered_days],
         by_unit=cells(unit_labels, {("" if u is None else str(u)): c for u, c in units.items()}),
         by_language=cells([(lang, language_name(lang)) for lang in sorted(lang_counts)],
-                          lang_counts),
+                          lang_counts, own_language=True),
         by_channel=cells([(str(c), channel_label(str(c))) for c in sorted(channel_counts)],
                          {str(c): n for c, n in channel_counts.items()}),
         by_version=cells([(str(catalogue.version_numbers.get(v, "?")),

@@ -6,23 +6,29 @@ filtered view is a bookmark, and its links (PDF, exports, cross-tab) carry the f
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.accounts.services import unit_tree
+from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, load_catalogue
 from surveyapp.analysis.crosstab import NotCrossTabulable, build_crosstab
 from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, channel_label, parse_filter
-from surveyapp.analysis.summaries import build_results, text_answers
-from surveyapp.i18n import localized
+from surveyapp.analysis.summaries import Results, build_results, text_answers
+from surveyapp.i18n import direction, localized
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import get_by_slug
 
 bp = Blueprint("analysis", __name__, url_prefix="/staff/results", template_folder="templates")
 
+#: Width of the charts on the page, in inches (the PDF's are wider).
+WEB_CHART_WIDTH = 4.2
 #: Free-text answers per page of the text list.
 TEXTS_PER_PAGE = 50
 
@@ -97,6 +103,45 @@ def _title(questionnaire: Questionnaire, lang: str) -> dict:
     return {"title": title or questionnaire.slug, "title_lang": title_lang}
 
 
+def _image(svg: str, description: str) -> Markup:
+    """A chart as an ``<img>`` with a data URI: its inline styles stay out of the page's CSP."""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup('<img src="data:image/svg+xml;base64,{}" alt="{}">').format(data, description)
+
+
+def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | None]:
+    """A chart per question that has something to draw, and the responses over time."""
+    formats = _formatters()
+    hidden = f"<{summary.threshold}"
+    # Narrower than the PDF's charts: on a phone the text stays about as large as the page's.
+    width = WEB_CHART_WIDTH
+    rtl = direction(lang) == "rtl"
+    drawn: dict[str, Markup] = {}
+    for item in summary.questions:
+        text = item.question.text
+        svg = None
+        if item.rows:
+            svg = charts.stacked_chart(item.rows, text, hidden_text=hidden,
+                                       percent=formats["pct"], rtl=rtl, width=width)
+        elif item.cells and item.question.is_choice:
+            svg = charts.bar_chart(item.cells, text, hidden_text=hidden,
+                                   percent=formats["pct"], rtl=rtl, width=width)
+        elif item.bins:
+            svg = charts.histogram_chart(item.bins, text, hidden_text=hidden,
+                                         count=lambda n: formats["num"](n, 0), width=width)
+        if svg:
+            drawn[item.question.code] = _image(svg, _("Chart: %(question)s. The table below "
+                                                      "gives the same figures.", question=text))
+    timeline = None
+    if summary.overview.by_day and not summary.suppressed:
+        description = _("Responses per day")
+        timeline = _image(charts.timeline_chart(
+            summary.overview.by_day, description, complete_text=_("Complete"),
+            partial_text=_("Unfinished"), count=lambda n: formats["num"](n, 0),
+            day_label=lambda day: format_date(day, "short"), width=width), description)
+    return drawn, timeline
+
+
 @bp.route("/<slug>")
 @permission_required(Permission.VIEW_RESULTS)
 def results(slug: str):
@@ -104,10 +149,11 @@ def results(slug: str):
     questionnaire = _questionnaire(slug)
     catalogue, flt, errors = _context(questionnaire)
     summary = build_results(catalogue, flt)
+    drawn, timeline = _charts(summary, catalogue.lang)
     return render_template(
         "analysis/results.html", questionnaire=questionnaire, catalogue=catalogue, flt=flt,
         errors=errors, results=summary, units=unit_tree(), labels_lang=catalogue.lang,
-        charts={}, timeline_chart=None, **_title(questionnaire, catalogue.lang),
+        charts=drawn, timeline_chart=timeline, **_title(questionnaire, catalogue.lang),
         **_url_helpers(slug, flt, catalogue.lang), **_formatters())
 
 
