@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from surveyapp.analysis.summaries import Cell, MatrixRow
+from surveyapp.analysis.summaries import RANGE_DASH, Cell, MatrixRow
 from surveyapp.i18n import text_direction
 
 #: Our fonts (Noto Sans Ethiopic, derived by scripts/ethiopic_ttf.py), with their licence.
@@ -48,7 +48,7 @@ BAR = "#0b5394"
 BAR_ASIDE = "#5f6368"
 #: Ordered scale of a matrix, light to dark; neighbours differ in lightness, and each segment
 #: carries its percentage and a white gap, so the order never rests on hue alone.
-SCALE_COLOURS = ["#c6dbef", "#6baed6", "#2171b5", "#08306b"]
+SCALE_COLOURS = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
 #: Codes of answers that are not a point of the scale.
 ASIDE_CODES = frozenset({"_other", "_pna"})
 
@@ -178,6 +178,7 @@ def _lines(text: str) -> int:
 
 #: Height of one line of chart text, in inches.
 LINE = FONT_SIZE * 1.25 / 72
+LEGEND_SIZE = FONT_SIZE - 0.5
 
 
 def bar_chart(cells: Sequence[Cell], description: str, *, hidden_text: str,
@@ -225,13 +226,9 @@ def stacked_chart(rows: Sequence[MatrixRow], description: str, *, hidden_text: s
         (cell.label, {"facecolor": colour}) for cell, colour in zip(scale, colours, strict=True)]
     if any(cell.percent is None for r in rows for cell in r.cells):
         entries.append((hidden_text, HIDDEN_STYLE))
-    columns = min(len(entries), 4) or 1
-    legend_labels = [_wrap(label, _chars(width / columns - 0.3, FONT_SIZE - 0.5), 2)
-                     for label, _style in entries]
-    legend_row = 0.08 + LINE * max((_lines(label) for label in legend_labels), default=1)
-    legend_height = legend_row * -(-len(entries) // columns) + 0.1
+    places, legend_height = _legend_layout([label for label, _style in entries], width)
     bars_height = row * max(len(rows), 1)
-    height = 0.05 + bars_height + 0.1 + legend_height
+    height = 0.05 + bars_height + 0.15 + legend_height + 0.05
     with matplotlib.rc_context(_rc()):
         canvas = _Canvas(width, height, rtl)
         for index, (matrix_row, label) in enumerate(zip(rows, labels, strict=True)):
@@ -252,9 +249,7 @@ def stacked_chart(rows: Sequence[MatrixRow], description: str, *, hidden_text: s
                 # What is hidden is one hatched remainder: its sum, never its parts.
                 canvas.rect(label_width + bar_space * start / 100, middle - row * 0.34,
                             bar_space * (100 - start) / 100, row * 0.68, **HIDDEN_STYLE)
-        _legend(canvas, [(label, style) for label, (_l, style)
-                         in zip(legend_labels, entries, strict=True)],
-                0.05 + bars_height + 0.1, columns, legend_row)
+        _legend(canvas, places, [style for _label, style in entries], 0.05 + bars_height + 0.15)
         return canvas.svg(description)
 
 
@@ -263,16 +258,32 @@ HIDDEN_STYLE: dict = {"facecolor": "white", "edgecolor": MUTED, "hatch": "////",
                       "linewidth": 0.6}
 
 
-def _legend(canvas: _Canvas, entries: Sequence[tuple[str, dict]], top: float, columns: int,
-            row: float) -> None:
-    """Swatches with labels in reading order, ``columns`` to a line (mirrored if rtl)."""
-    slot = (canvas.width - 0.2) / columns
-    for index, (label, style) in enumerate(entries):
-        x = 0.1 + (index % columns) * slot
-        y = top + (index // columns) * row
-        canvas.rect(x, y + 0.02, 0.16, 0.12, **({"edgecolor": MUTED, "linewidth": 0.5}
-                                                 | style))
-        canvas.text(x + 0.24, y + 0.08, label, va="center", fontsize=FONT_SIZE - 0.5)
+def _legend_layout(labels: Sequence[str], width: float
+                   ) -> tuple[list[tuple[float, float, str]], float]:
+    """Where each legend entry goes (x, y from the legend's top, wrapped label), and the height.
+
+    Entries flow in reading order onto as many lines as they need. Label widths are estimated
+    from their length, not measured (measuring every text is what makes ``tight_layout`` slow).
+    """
+    places, x, y, line_height = [], 0.1, 0.0, 0.0
+    for label in labels:
+        text = _wrap(label, 24, 2)
+        item = 0.24 + max(len(part) for part in text.split("\n")) * LEGEND_SIZE * 0.6 / 72
+        if x > 0.1 and x + item > width - 0.1:
+            x, y, line_height = 0.1, y + line_height, 0.0
+        places.append((x, y, text))
+        x += item + 0.25
+        line_height = max(line_height, 0.1 + LINE * _lines(text))
+    return places, y + line_height
+
+
+def _legend(canvas: _Canvas, places: Sequence[tuple[float, float, str]],
+            styles: Sequence[dict], top: float) -> None:
+    """Swatches with their labels where ``_legend_layout`` put them (mirrored if rtl)."""
+    for (x, y, text), style in zip(places, styles, strict=True):
+        canvas.rect(x, top + y + 0.02, 0.16, 0.12,
+                    **({"edgecolor": MUTED, "linewidth": 0.5} | style))
+        canvas.text(x + 0.24, top + y + 0.01, text, va="top", fontsize=LEGEND_SIZE)
 
 
 def _scale_colours(scale: Sequence[Cell]) -> list[str]:
@@ -286,7 +297,7 @@ def _scale_colours(scale: Sequence[Cell]) -> list[str]:
         if len(points) <= len(SCALE_COLOURS):
             # Spread few points over the palette, so that neighbours differ clearly.
             step = (len(SCALE_COLOURS) - 1) / max(len(points) - 1, 1)
-            colours.append(SCALE_COLOURS[round(index * step)])
+            colours.append(SCALE_COLOURS[int(index * step + 0.5)])
         else:
             colours.append(_blend(index / (len(points) - 1)))
         index += 1
@@ -321,7 +332,7 @@ def histogram_chart(bins: Sequence[tuple[str, int | None]], description: str, *,
     """
     _register_fonts()
     slot = (width - 0.4) / max(len(bins), 1)
-    labels = [_wrap(label, _chars(slot - 0.05), 2) for label, _count in bins]
+    labels = [_bin_label(label, _chars(slot - 0.05)) for label, _count in bins]
     label_height = LINE * max((_lines(label) for label in labels), default=1)
     plot_height = 1.5
     height = 0.25 + plot_height + 0.08 + label_height + 0.05
@@ -343,6 +354,14 @@ def histogram_chart(bins: Sequence[tuple[str, int | None]], description: str, *,
         return canvas.svg(description)
 
 
+def _bin_label(label: str, chars: int) -> str:
+    """A range label that fits its column: broken after its dash if need be."""
+    if len(label) > chars and RANGE_DASH in label and " " not in label:
+        low, _dash, high = label.partition(RANGE_DASH)
+        return f"{low}{RANGE_DASH}\n{high}"
+    return _wrap(label, chars, 2)
+
+
 def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
                    complete_text: str, partial_text: str,
                    day_label: Callable[[date], str] = date.isoformat,
@@ -355,7 +374,8 @@ def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
     periods = _periods(by_day)
     left, right, plot_top, plot_height = 0.7, width - 0.15, 0.1, 1.45
     baseline = plot_top + plot_height
-    height = baseline + 0.1 + LINE + 0.15 + 0.25
+    places, legend_height = _legend_layout([complete_text, partial_text], width)
+    height = baseline + 0.1 + LINE + 0.1 + legend_height + 0.05
     highest = max((c + p for _d, c, p in periods), default=0)
     ticks = _round_ticks(max(highest, 1))
     scale = plot_height / ticks[-1]
@@ -379,9 +399,7 @@ def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
             if index % step == 0:
                 canvas.text(x + slot * 0.4, baseline + 0.08, day_label(day), align="center",
                             va="top")
-        columns = 2
-        _legend(canvas, [(complete_text, {"facecolor": BAR}), (partial_text, HIDDEN_STYLE)],
-                baseline + 0.1 + LINE + 0.1, columns, LINE + 0.08)
+        _legend(canvas, places, [{"facecolor": BAR}, HIDDEN_STYLE], baseline + 0.1 + LINE + 0.1)
         return canvas.svg(description)
 
 

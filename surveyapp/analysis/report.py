@@ -121,6 +121,28 @@ def _table(columns: list[Text], rows: list[list[Text]], total: list[Text] | None
     return {"columns": columns, "rows": rows, "total": total, "wide": wide}
 
 
+#: Most columns a chart of dates has (narrower ones could not be labelled): months, else years.
+MAX_BINS = 12
+
+
+def _by_years(bins: Sequence[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+    """Monthly counts ("2026-03") added up by year, or by 2, 5, 10... years if still too many.
+
+    A span with a hidden month is hidden: a sum including it would be a lower bound, not a
+    count.
+    """
+    years = sorted({int(label[:4]) for label, _count in bins})
+    step = next((s for s in (1, 2, 5, 10, 20, 50)
+                 if (years[-1] // s - years[0] // s) < MAX_BINS), 100)
+    spans: dict[int, int | None] = {}
+    for label, count in bins:
+        start = int(label[:4]) // step * step
+        before = spans.get(start, 0)
+        spans[start] = None if before is None or count is None else before + count
+    return [(str(start) if step == 1 else f"{start}{RANGE_DASH}{start + step - 1}", count)
+            for start, count in sorted(spans.items())]
+
+
 class _Report:
     """Builds the template's data for one report, writing chart files into ``folder``."""
 
@@ -167,6 +189,7 @@ class _Report:
                              "results are shown, to protect the respondents.", k=self.k)
                            if results.suppressed else None),
             "overview": None if results.suppressed else self.overview(),
+            "contents_heading": _("Contents"),
             "questions_heading": _("Results by question"),
             "questions": questions,
             "crosstabs_heading": _("Cross-tabulations"),
@@ -302,10 +325,12 @@ class _Report:
     def numbers(self, summary: QuestionSummary, section: dict[str, Any]) -> None:
         fmt, question = self.fmt, summary.question
         if summary.bins:
-            labels = [(self.month(label) if question.kind == "date" else label, count)
-                      for label, count in summary.bins]
+            bins = summary.bins
+            if question.kind == "date":
+                bins = ([(self.month(label), count) for label, count in bins]
+                        if len(bins) <= MAX_BINS else _by_years(bins))
             section["chart"] = self.chart(charts.histogram_chart(
-                labels, question.text, hidden_text=_hidden(self.k), count=fmt.count))
+                bins, question.text, hidden_text=_hidden(self.k), count=fmt.count))
         if summary.stats is not None:
             stats = summary.stats
             section["stats"] = _table(
