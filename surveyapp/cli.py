@@ -344,7 +344,7 @@ def responses_export(slug: str, output_format: str, output: str, labels: bool,
         export_format.to_file(plan, output)
     else:
         # newline="": the CSV writer ends its lines with CRLF itself.
-        stream = (nullcontext(click.get_text_stream("stdout")) if output == "-"
+        stream = (nullcontext(sys.stdout) if output == "-"
                   else open(output, "w", encoding="utf-8", newline=""))  # noqa: SIM115
         with stream as out:
             for chunk in export_format.chunks(plan):
