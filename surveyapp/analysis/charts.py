@@ -363,15 +363,16 @@ def _bin_label(label: str, chars: int) -> str:
 
 
 def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
-                   complete_text: str, partial_text: str,
+                   complete_text: str, partial_text: str, period: str | None = None,
                    day_label: Callable[[date], str] = date.isoformat,
                    count: Callable[[int], str] = str, width: float = WIDTH) -> str:
     """Responses over time: complete (solid) and unfinished (hatched) per day, week or month.
 
+    ``period`` as in ``timeline_periods``; ``day_label`` names a period by its first day.
     Time runs left to right in every language, like a number line.
     """
     _register_fonts()
-    periods = _periods(by_day)
+    periods = timeline_periods(by_day, period)
     left, right, plot_top, plot_height = 0.7, width - 0.15, 0.1, 1.45
     baseline = plot_top + plot_height
     places, legend_height = _legend_layout([complete_text, partial_text], width)
@@ -412,25 +413,41 @@ def _round_ticks(top: int) -> list[int]:
     return list(range(0, -(-top // step) * step + 1, step))
 
 
-def _periods(by_day: Sequence[tuple[date, int, int]]) -> list[tuple[date, int, int]]:
-    """Days, or weeks (from Monday) past 45 days, or months past a year; gaps as zeros."""
+#: What a timeline can count by, finest first.
+PERIODS = ("day", "week", "month")
+
+
+def timeline_period(by_day: Sequence[tuple[date, int, int]]) -> str:
+    """The finest period that keeps a timeline readable: days up to 45, weeks up to a year."""
+    if not by_day:
+        return "day"
+    span = (by_day[-1][0] - by_day[0][0]).days
+    return "month" if span > 366 else "week" if span > 45 else "day"
+
+
+def timeline_periods(by_day: Sequence[tuple[date, int, int]], period: str | None = None
+                     ) -> list[tuple[date, int, int]]:
+    """(first day, complete, unfinished) per day, week (from Monday) or month, gaps as zeros.
+
+    ``period`` is one of ``PERIODS``; by default the one ``timeline_period`` picks.
+    """
     if not by_day:
         return []
-    first, last = by_day[0][0], by_day[-1][0]
-    span = (last - first).days
+    period = period or timeline_period(by_day)
 
     def key(day: date) -> date:
-        if span > 366:
+        if period == "month":
             return day.replace(day=1)
-        if span > 45:
+        if period == "week":
             return day - timedelta(days=day.weekday())
         return day
 
+    step = {"day": 1, "week": 7, "month": 32}[period]
     totals: dict[date, list[int]] = {}
-    cursor = key(first)
+    cursor, last = key(by_day[0][0]), by_day[-1][0]
     while cursor <= last:
         totals[cursor] = [0, 0]
-        cursor = key(cursor + timedelta(days=32 if span > 366 else 7 if span > 45 else 1))
+        cursor = key(cursor + timedelta(days=step))
     for day, complete, partial in by_day:
         totals[key(day)][0] += complete
         totals[key(day)][1] += partial

@@ -36,6 +36,7 @@ from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, CatalogueQuestion, load_catalogue
 from surveyapp.analysis.crosstab import Crosstab, build_crosstab
 from surveyapp.analysis.filters import ResultFilter
+from surveyapp.analysis.protection import is_too_small
 from surveyapp.analysis.summaries import (
     RANGE_DASH,
     TEXT_SAMPLE,
@@ -143,6 +144,20 @@ def _by_years(bins: Sequence[tuple[str, int | None]]) -> list[tuple[str, int | N
             for start, count in sorted(spans.items())]
 
 
+def _timeline_period(by_day: Sequence[tuple[date, int, int]], k: int) -> str | None:
+    """The finest readable period in which no count of responses is below ``k`` (0 is fine).
+
+    Daily counts of a small selection could single people out; weeks or months add them up.
+    """
+    if not by_day:
+        return None
+    for period in charts.PERIODS[charts.PERIODS.index(charts.timeline_period(by_day)):]:
+        counts = charts.timeline_periods(by_day, period)
+        if not any(is_too_small(c, k) or is_too_small(p, k) for _day, c, p in counts):
+            return period
+    return None
+
+
 class _Report:
     """Builds the template's data for one report, writing chart files into ``folder``."""
 
@@ -226,12 +241,16 @@ class _Report:
     def overview(self) -> dict[str, Any]:
         """Responses over time and by language, channel, unit and version."""
         overview, fmt = self.results.overview, self.fmt
-        chart = None
-        if overview.by_day:
+        chart, note = None, None
+        period = _timeline_period(overview.by_day, self.k)
+        if period is not None:
             description = _("Responses per day, week or month: complete and unfinished")
+            label = self.month if period == "month" else fmt.short_day
             chart = self.chart(charts.timeline_chart(
                 overview.by_day, description, complete_text=_("complete"),
-                partial_text=_("unfinished"), day_label=fmt.short_day, count=fmt.count))
+                partial_text=_("unfinished"), period=period, day_label=label, count=fmt.count))
+        elif overview.by_day:
+            note = _("Too few responses per month to show them over time.")
         tables = []
         for heading, cells in ((_("Language of the answers"), overview.by_language),
                                (_("Channel"), overview.by_channel),
@@ -241,7 +260,7 @@ class _Report:
                 tables.append({"heading": heading, "table": _table(
                     [heading, _("Responses"), _("Percent")],
                     _cell_rows(cells, fmt, self.dir, self.k))})
-        return {"heading": _("Responses"), "chart": chart,
+        return {"heading": _("Responses"), "chart": chart, "note": note,
                 "alt": _("Responses over time"), "tables": tables}
 
     def question(self, number: int, summary: QuestionSummary) -> dict[str, Any]:
@@ -342,13 +361,15 @@ class _Report:
             section["table"] = _table([_("Answer"), _("Respondents"), _("Percent")],
                                       _cell_rows(summary.cells, self.fmt, self.dir, self.k))
 
-    def month(self, label: str) -> str:
-        """A "2026-03" bin as a month in the report's language."""
-        try:
-            year, month = (int(part) for part in label.split("-"))
-            return format_date(date(year, month, 1), "MMM yyyy")
-        except ValueError:
-            return label
+    def month(self, month: str | date) -> str:
+        """A month ("2026-03", or its first day) in the report's language."""
+        if isinstance(month, str):
+            try:
+                year, number = (int(part) for part in month.split("-"))
+            except ValueError:
+                return month
+            month = date(year, number, 1)
+        return format_date(month, "MMM yyyy")
 
     def quotes(self, summary: QuestionSummary, section: dict[str, Any]) -> None:
         question = summary.question

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from surveyapp.accounts.models import Role
 from surveyapp.analysis import charts
 from surveyapp.analysis.filters import ResultFilter
-from surveyapp.analysis.report import render_report
+from surveyapp.analysis.report import _timeline_period, render_report
 from surveyapp.analysis.summaries import Cell
 from surveyapp.audit.models import AuditEntry
 from surveyapp.db import db
@@ -193,3 +193,14 @@ def test_chart_svg_stands_alone_on_a_page_with_others():
     assert not ids[0] & ids[1]
     for svg in (first, second):  # every reference points into the same chart
         assert set(re.findall(r"url\(#([^)]+)\)", svg)) <= set(re.findall(r'id="([^"]+)"', svg))
+
+
+def test_timeline_adds_up_days_until_no_count_singles_anyone_out():
+    busy = [(date(2026, 3, d), 6, 0) for d in range(1, 29)]
+    assert _timeline_period(busy, 5) == "day"
+    # Two people on 2 March: the days would show them, weeks do not.
+    sparse = [(date(2026, 3, 2), 2, 0), (date(2026, 3, 4), 4, 5), (date(2026, 3, 20), 9, 0)]
+    assert _timeline_period(sparse, 5) == "week"
+    assert charts.timeline_periods(sparse, "week")[0] == (date(2026, 3, 2), 6, 5)
+    assert _timeline_period([(date(2026, 3, 2), 3, 0)], 5) is None
+    assert _timeline_period([], 5) is None
