@@ -14,7 +14,9 @@ import hashlib
 import io
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import cache
 from html import escape
@@ -59,6 +61,18 @@ _ID = re.compile(r'\sid="([^"]+)"')
 def _register_fonts() -> None:
     """Make the Ethiopic font known to matplotlib, once per process."""
     font_manager.fontManager.addfont(str(ETHIOPIC_FONT))
+
+
+#: rcParams are global: one chart at a time, so that threads never see each other's settings
+#: (drawing holds the GIL anyway, so this costs no throughput).
+_DRAWING = threading.Lock()
+
+
+@contextmanager
+def _settings() -> Iterator[None]:
+    """matplotlib settings for one chart, restored afterwards."""
+    with _DRAWING, matplotlib.rc_context(_rc()):
+        yield
 
 
 def _rc() -> dict[str, object]:
@@ -193,7 +207,7 @@ def bar_chart(cells: Sequence[Cell], description: str, *, hidden_text: str,
     row = max(row, 0.27)
     height = 0.1 + row * max(len(cells), 1)
     top_value = max(max((c.percent or 0.0 for c in cells), default=0.0), 1.0)
-    with matplotlib.rc_context(_rc()):
+    with _settings():
         canvas = _Canvas(width, height, rtl)
         for index, (cell, label) in enumerate(zip(cells, labels, strict=True)):
             middle = 0.05 + row * (index + 0.5)
@@ -229,7 +243,7 @@ def stacked_chart(rows: Sequence[MatrixRow], description: str, *, hidden_text: s
     places, legend_height = _legend_layout([label for label, _style in entries], width)
     bars_height = row * max(len(rows), 1)
     height = 0.05 + bars_height + 0.15 + legend_height + 0.05
-    with matplotlib.rc_context(_rc()):
+    with _settings():
         canvas = _Canvas(width, height, rtl)
         for index, (matrix_row, label) in enumerate(zip(rows, labels, strict=True)):
             middle = 0.05 + row * (index + 0.5)
@@ -338,7 +352,7 @@ def histogram_chart(bins: Sequence[tuple[str, int | None]], description: str, *,
     height = 0.25 + plot_height + 0.08 + label_height + 0.05
     top_value = max(max((c or 0 for _l, c in bins), default=0), 1)
     baseline = 0.25 + plot_height
-    with matplotlib.rc_context(_rc()):
+    with _settings():
         canvas = _Canvas(width, height)
         for index, ((_label, value), label) in enumerate(zip(bins, labels, strict=True)):
             middle = 0.2 + slot * (index + 0.5)
@@ -381,7 +395,7 @@ def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
     ticks = _round_ticks(max(highest, 1))
     scale = plot_height / ticks[-1]
     slot = (right - left) / max(len(periods), 1)
-    with matplotlib.rc_context(_rc()):
+    with _settings():
         canvas = _Canvas(width, height)
         for tick in ticks:
             y = baseline - tick * scale

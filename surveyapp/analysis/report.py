@@ -440,6 +440,19 @@ class _Report:
                             for row in table.counts for count in row if count is None)
         hidden_questions = sum(1 for s in results.questions if s.suppressed)
         versions = sorted(set(results.catalogue.version_numbers.values()))
+        hidden = [_("Responses over time are added up by week or month wherever days would "
+                    "show fewer than %(k)s.", k=k)]
+        if hidden_cells:
+            hidden.append(ngettext("In this report %(count)s figure was hidden this way.",
+                                   "In this report %(count)s figures were hidden this way.",
+                                   hidden_cells, count=self.fmt.count(hidden_cells)))
+        if hidden_questions:
+            hidden.append(ngettext(
+                "%(count)s question was left out entirely because fewer than %(k)s "
+                "respondents answered it.",
+                "%(count)s questions were left out entirely because fewer than %(k)s "
+                "respondents answered them.", hidden_questions,
+                count=self.fmt.count(hidden_questions), k=k))
         paragraphs = [
             _("Percentages are based on the respondents who answered a question, including "
               "those who chose “prefer not to answer”. Respondents who skipped a question, or "
@@ -449,18 +462,10 @@ class _Report:
             _("Only complete responses are counted in the results. Unfinished responses appear "
               "only in the number of responses; withdrawn responses have been deleted and are "
               "only counted."),
-            _("Small-number protection: no figure describes fewer than %(k)s respondents. "
-              "Smaller counts are shown as “fewer than %(k)s”, and where a hidden count could "
-              "be worked out from a total, the next smallest count is hidden too.", k=k),
-            ngettext("In this report %(count)s figure was hidden this way.",
-                     "In this report %(count)s figures were hidden this way.", hidden_cells,
-                     count=self.fmt.count(hidden_cells))
-            + (" " + ngettext("%(count)s question was left out entirely because fewer than "
-                              "%(k)s respondents answered it.",
-                              "%(count)s questions were left out entirely because fewer than "
-                              "%(k)s respondents answered them.", hidden_questions,
-                              count=self.fmt.count(hidden_questions), k=k)
-               if hidden_questions else ""),
+            " ".join([_("Small-number protection: no figure describes fewer than %(k)s "
+                        "respondents. Smaller counts are shown as “fewer than %(k)s”, and where "
+                        "a hidden count could be worked out from a total, the next smallest "
+                        "count is hidden too.", k=k), *hidden]),
             _("Days are calendar days in UTC; a response counts on the day it was submitted, an "
               "unfinished one on the day it was started."),
             (_("The questionnaire was published in %(count)s versions. Answers count together "
