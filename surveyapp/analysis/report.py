@@ -183,8 +183,8 @@ class _Report:
         results = self.results
         questionnaire = results.catalogue.questionnaire
         version = questionnaire.published_version or questionnaire.latest_version
-        title, title_lang = localized(version.title if version else {}, self.lang,
-                                      questionnaire.base_language)
+        title, _title_lang = localized(version.title if version else {}, self.lang,
+                                       questionnaire.base_language)
         questions = [self.question(number, summary)
                      for number, summary in enumerate(results.questions, start=1)]
         crosstabs = [self.crosstab(table) for table in self.crosstabs]
@@ -197,7 +197,6 @@ class _Report:
             "dir": self.dir,
             "title": _text(title or questionnaire.slug, self.dir),
             "title_plain": title or questionnaire.slug,
-            "title_lang": title_lang,
             "kicker": _("Summary of results"),
             "facts": self.facts(),
             "suppressed": (_("Fewer than %(k)s complete responses match this selection, so no "
