@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 WORKERS ?= 2
 THREADS ?= 1
 
-.PHONY: run dev test install translations lint bench clean
+.PHONY: run dev test install translations lint bench bench-analysis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lint: $(STAMP)
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+## Results page, CSV export and PDF report on 10k/100k (SQLite) and 1M (PostgreSQL) responses;
+## the generated databases are cached in benchmarks/.cache/ (the first 1M build takes a while).
+bench-analysis: install
+	$(BIN)/python benchmarks/analysis.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
