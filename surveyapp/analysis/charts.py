@@ -402,8 +402,11 @@ def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
             canvas.line(left, y, right, y, color="#d0d0d0" if tick else MUTED,
                         linewidth=0.5 if tick else 0.8)
             canvas.text(left - 0.08, y, count(tick), align="right", va="center")
-        step = max(1, -(-len(periods) // 7))
-        for index, (day, complete, partial) in enumerate(periods):
+        names = [day_label(day) for day, _c, _p in periods]
+        # Every n-th period named, as many as fit side by side (widths estimated).
+        name_width = max((len(name) for name in names), default=1) * FONT_SIZE * 0.6 / 72 + 0.2
+        step = max(1, -(-len(periods) // max(1, int((right - left) // name_width))))
+        for index, (_day, complete, partial) in enumerate(periods):
             x = left + slot * (index + 0.1)
             if complete:
                 canvas.rect(x, baseline - complete * scale, slot * 0.8, complete * scale,
@@ -412,7 +415,7 @@ def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
                 canvas.rect(x, baseline - (complete + partial) * scale, slot * 0.8,
                             partial * scale, **HIDDEN_STYLE | {"linewidth": 0.4})
             if index % step == 0:
-                canvas.text(x + slot * 0.4, baseline + 0.08, day_label(day), align="center",
+                canvas.text(x + slot * 0.4, baseline + 0.08, names[index], align="center",
                             va="top")
         _legend(canvas, places, [{"facecolor": BAR}, HIDDEN_STYLE], baseline + 0.1 + LINE + 0.1)
         return canvas.svg(description)
