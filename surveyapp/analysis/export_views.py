@@ -9,6 +9,7 @@ committed, before the first byte is sent.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -75,6 +76,24 @@ def label_language(questionnaire: Questionnaire) -> str:
     return interface if interface in offered else questionnaire.base_language
 
 
+def describe_filter(flt: ResultFilter, catalogue: Catalogue
+                    ) -> list[tuple[str, str | None, str, str | None]]:
+    """The filter in words: (what, its language, value, its language), for ``lang`` attributes.
+
+    Question texts and answer labels are in the catalogue's language (or a fallback), the rest
+    in the interface's (``None``).
+    """
+    parts: list[tuple[str, str | None, str, str | None]] = [
+        (what, None, value, None)
+        for what, value in dataclasses.replace(flt, answers=()).describe(catalogue)]
+    for code, values in flt.answers:
+        question = catalogue.get(code)
+        if question is not None:
+            parts.append((question.text, question.text_lang,
+                          " / ".join(question.label_of(v) for v in values), catalogue.lang))
+    return parts
+
+
 def _render_page(questionnaire: Questionnaire, catalogue: Catalogue, flt: ResultFilter,
                  errors: list[str], refusal: str | None, count: int | None, status: int = 200):
     # The results pages belong to another blueprint; link back only when it is mounted.
@@ -85,7 +104,7 @@ def _render_page(questionnaire: Questionnaire, catalogue: Catalogue, flt: Result
                                   questionnaire.base_language)
     return render_template(
         "analysis/export.html", questionnaire=questionnaire, catalogue=catalogue, flt=flt,
-        filter_parts=flt.describe(catalogue), filter_args=flt.to_args(), errors=errors,
+        filter_parts=describe_filter(flt, catalogue), filter_args=flt.to_args(), errors=errors,
         refusal=refusal, count=count, formats=list(EXPORT_FORMATS), label_lang=catalogue.lang,
         as_labels=_is_set("labels"), free_text=_is_set("free_text"), results_url=results_url,
         title=title or questionnaire.slug, title_lang=title_lang,
