@@ -347,7 +347,6 @@ def _chunks(plan: ExportPlan, flat: bool = True) -> Iterator[_Chunk]:
     """
     where = responses_where(plan.catalogue, plan.flt)
     typed_ids = _question_ids(plan, ("number", "date", "text"))
-    exported_ids = [qid for c in plan.columns if c.question is not None for qid in c.question.ids]
     key = (sa.cast(Answer.question_id, sa.String) + _PART
            + sa.func.coalesce(Answer.row_code, "") + _PART + Answer.option_code)
     typed_rows = [Answer.option_code.is_(None) & Answer.question_id.in_(typed_ids)]
@@ -379,7 +378,9 @@ def _chunks(plan: ExportPlan, flat: bool = True) -> Iterator[_Chunk]:
                 sa.select(Answer.response_id, Answer.question_id, Answer.row_code,
                           Answer.option_code, Answer.value_text, Answer.value_number,
                           Answer.value_date)
-                .where(in_chunk, Answer.question_id.in_(exported_ids)).order_by(Answer.id))
+                # No condition on the question: SQLite would then read every answer of those
+                # questions through their index, for every chunk (measured: 98 s for 100,000).
+                .where(in_chunk).order_by(Answer.response_id, Answer.id))
         yield _Chunk(responses, answers)
         after = ids[-1]
 
@@ -644,10 +645,9 @@ def iter_json(plan: ExportPlan) -> Iterator[str]:
                 item["other"] = {}
             objects[rid] = item
         for rid, qid, row_code, option, value_text, number, day in chunk.answers:
-            item = objects.get(rid)
-            if item is None:  # not one of this chunk's responses
+            item, question = objects.get(rid), by_id.get(qid)
+            if item is None or question is None:  # another response, or a question left out
                 continue
-            question = by_id[qid]
             answers, code = item["answers"], question.code
             if option is None:
                 if question.kind == "number":
@@ -739,6 +739,9 @@ def write_xlsx_plan(plan: ExportPlan, out: IO | str | PathLike) -> int:
 def write_xlsx(catalogue: Catalogue, flt: ResultFilter, out: IO | str | PathLike, *,
                labels: bool = False, free_text: bool = True) -> int:
     """Write the filtered responses and a codebook as XLSX; return the number of responses.
+
+    Memory stays flat (write-only mode), but openpyxl spends about 7 µs a cell: 100,000
+    responses of 30 questions (77 columns) take about a minute.
 
     :raise ExportRefused: small-number protection.
     """
@@ -877,9 +880,9 @@ def write_sav(catalogue: Catalogue, flt: ResultFilter, path: str | PathLike, *,
 
     SAV cannot be streamed: pyreadstat writes from a complete DataFrame, and the file header
     holds the number of cases. The rows are read chunk by chunk into one float64 array per
-    numeric column (8 bytes per cell) and object arrays for texts; joining the chunks briefly
-    needs twice that. 100,000 responses x 60 numeric columns is about 50 MB, 100 MB at peak,
-    plus the free texts.
+    numeric column (8 bytes per cell) and object arrays for texts, joined at the end, so
+    memory grows with the number of responses: measured for 100,000 responses of 30 questions
+    (77 variables), 12 s and a peak of 250 MB above the process's own 160 MB (10,000: 45 MB).
 
     :raise ExportRefused: small-number protection.
     """
