@@ -20,10 +20,11 @@ from surveyapp.accounts.models import Unit
 from surveyapp.analysis.catalogue import Catalogue, CatalogueQuestion
 from surveyapp.analysis.filters import ResultFilter, channel_label, responses_where, selected_ids
 from surveyapp.analysis.protection import is_too_small, protect_counts
+from surveyapp.analysis.selection import Selection
 from surveyapp.analysis.sql import day_of
 from surveyapp.db import db
 from surveyapp.i18n import language_name
-from surveyapp.questionnaires.question_types import PREFER_NOT
+from surveyapp.questionnaires.question_types import OTHER, PREFER_NOT
 from surveyapp.responses.models import Answer, Response, ResponseStatus
 
 #: En dash between the ends of a range ("18 to 24").
@@ -144,52 +145,42 @@ def _cells(labels, counts: dict[str, int], base: int, k: int) -> list[Cell]:
             for (code, text, lang), count in zip(order, protected, strict=True)]
 
 
-def _choice_counts(catalogue: Catalogue, ids: sa.Select) -> dict[tuple[str, str | None, str], int]:
+def _choice_counts(catalogue: Catalogue, selection: Selection
+                   ) -> dict[tuple[str, str | None, str], int]:
     """(question code, row code, option code) -> count, for every coded answer."""
     code_of = catalogue.code_by_question_id
-    rows = db.session.execute(
-        sa.select(Answer.question_id, Answer.row_code, Answer.option_code, sa.func.count())
-        .where(Answer.response_id.in_(ids), Answer.option_code.is_not(None))
-        .group_by(Answer.question_id, Answer.row_code, Answer.option_code))
+    # Grouped in the order of ix_answers_summary, so the groups stream from the index.
+    rows = selection.count((Answer.question_id, Answer.option_code, Answer.row_code),
+                           list(code_of), Answer.option_code.is_not(None))
     counts: dict[tuple[str, str | None, str], int] = {}
-    for question_id, row_code, option_code, count in rows:
-        if question_id in code_of:
-            key = (code_of[question_id], row_code, option_code)
-            counts[key] = counts.get(key, 0) + count
+    for (question_id, option_code, row_code), count in rows.items():
+        key = (code_of[question_id], row_code, option_code)
+        counts[key] = counts.get(key, 0) + count
     return counts
 
 
-def _respondent_counts(catalogue: Catalogue, ids: sa.Select,
+def _respondent_counts(catalogue: Catalogue, selection: Selection,
                        questions: list[CatalogueQuestion]) -> dict[str, int]:
     """Distinct respondents per question, for the questions with several rows per answer."""
-    question_ids = [qid for q in questions for qid in q.ids]
-    if not question_ids:
-        return {}
     code_of = catalogue.code_by_question_id
     counts: dict[str, int] = {}
-    for question_id, count in db.session.execute(
-            sa.select(Answer.question_id, sa.func.count(sa.distinct(Answer.response_id)))
-            .where(Answer.response_id.in_(ids), Answer.question_id.in_(question_ids))
-            .group_by(Answer.question_id)):
+    rows = selection.count((Answer.question_id,), [qid for q in questions for qid in q.ids],
+                           distinct_respondents=True)
+    for (question_id,), count in rows.items():
         counts[code_of[question_id]] = counts.get(code_of[question_id], 0) + count
     return counts
 
 
-def _typed_values(catalogue: Catalogue, ids: sa.Select,
+def _typed_values(catalogue: Catalogue, selection: Selection,
                   questions: list[CatalogueQuestion]) -> pd.DataFrame:
     """Frequency table (code, number, day, count) of numbers, dates and texts given."""
-    question_ids = [qid for q in questions for qid in q.ids]
-    columns = ["code", "number", "day", "count"]
-    if not question_ids:
-        return pd.DataFrame(columns=columns)
     code_of = catalogue.code_by_question_id
-    rows = db.session.execute(
-        sa.select(Answer.question_id, Answer.value_number, Answer.value_date, sa.func.count())
-        .where(Answer.response_id.in_(ids), Answer.question_id.in_(question_ids),
-               Answer.option_code.is_(None))
-        .group_by(Answer.question_id, Answer.value_number, Answer.value_date))
-    return pd.DataFrame([(code_of[qid], num, day, count) for qid, num, day, count in rows],
-                        columns=columns)
+    rows = selection.count((Answer.question_id, Answer.value_number, Answer.value_date),
+                           [qid for q in questions for qid in q.ids],
+                           Answer.option_code.is_(None), Answer.row_code.is_(None))
+    return pd.DataFrame([(code_of[qid], num, day, count)
+                         for (qid, num, day), count in rows.items()],
+                        columns=["code", "number", "day", "count"])
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -282,12 +273,12 @@ def text_answers(catalogue: Catalogue, flt: ResultFilter, code: str, search: str
 def summarise_questions(catalogue: Catalogue, flt: ResultFilter, k: int,
                         with_texts: bool = True) -> list[QuestionSummary]:
     """One summary per question code, in questionnaire order."""
-    ids = selected_ids(catalogue, flt)
-    counts = _choice_counts(catalogue, ids)
+    selection = Selection.of(catalogue, flt)
+    counts = _choice_counts(catalogue, selection)
     multiple = [q for q in catalogue.questions if q.kind == "multiple"]
-    respondents = _respondent_counts(catalogue, ids, multiple)
+    respondents = _respondent_counts(catalogue, selection, multiple)
     typed = [q for q in catalogue.questions if q.kind in ("number", "date", "text")]
-    values = _typed_values(catalogue, ids, typed)
+    values = _typed_values(catalogue, selection, typed)
     summaries = []
     for question in catalogue.questions:
         summary = QuestionSummary(question=question)
@@ -324,11 +315,13 @@ def summarise_questions(catalogue: Catalogue, flt: ResultFilter, k: int,
         if summary.suppressed:
             summary.cells, summary.rows, summary.bins = [], [], []
             summary.stats = summary.nps = None
-        elif with_texts and not question.is_personal and (
-                question.kind == "text" or any(c.code == "_other" for c in summary.cells)):
-            summary.texts, summary.text_count = text_answers(catalogue, flt, question.code)
-            if is_too_small(summary.text_count, k):
-                summary.texts = []
+        else:
+            # Typed texts, or the texts next to "Other": counted from the aggregates above.
+            summary.text_count = (int(table["count"].sum()) if question.kind == "text"
+                                  else own.get((None, OTHER), 0))
+            if (with_texts and not question.is_personal and summary.text_count
+                    and not is_too_small(summary.text_count, k)):
+                summary.texts = selection.newest_texts(question.ids, TEXT_SAMPLE)
         summaries.append(summary)
     return summaries
 

@@ -69,7 +69,10 @@ class Answer(db.Model):
     """One value of an answer: an option code, a number, a date or a text."""
 
     __tablename__ = "answers"
-    __table_args__ = (sa.Index("ix_answers_question_option", "question_id", "option_code"),)
+    # Covers every aggregate of the results (counts per option, distinct respondents, numbers
+    # and dates), so they are read from this index alone; see analysis/selection.py.
+    __table_args__ = (sa.Index("ix_answers_summary", "question_id", "option_code", "row_code",
+                               "value_number", "value_date", "response_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(

@@ -142,3 +142,19 @@ def test_withdrawn_and_preview_do_not_count(app, answered, staff_client):
     results = build_results(load_catalogue(answered, "de"), ResultFilter(), threshold=1)
     assert results.overview.complete == 11
     assert results.overview.withdrawn == 1
+
+
+@pytest.mark.parametrize("complement", [True, False], ids=["all-minus-left-out", "direct"])
+def test_both_ways_of_counting_agree(app, answered, monkeypatch, complement):
+    """Counting all answers minus the left-out responses equals counting the selected ones."""
+    from surveyapp.analysis.selection import Selection
+
+    catalogue = load_catalogue(answered, "de")
+    expected = build_results(catalogue, ResultFilter(), threshold=1)
+    monkeypatch.setattr(Selection, "by_complement", property(lambda self: complement))
+    again = build_results(catalogue, ResultFilter(), threshold=1)
+    for before, after in zip(expected.questions, again.questions, strict=True):
+        assert (before.n, [c.count for c in before.cells], before.stats, before.bins,
+                [[c.count for c in r.cells] for r in before.rows]) == (
+            after.n, [c.count for c in after.cells], after.stats, after.bins,
+            [[c.count for c in r.cells] for r in after.rows]), before.question.code
