@@ -167,8 +167,9 @@ class _Canvas:
         """A text anchored at ``x``; ``align`` is the side it grows from (mirrored if rtl)."""
         if self.rtl and align != "center":
             align = "right" if align == "left" else "left"
+        # parse_math off: a "$" in a label ("5 $ a month") is text, not TeX.
         self.figure.text(self._x(x), self.height - top, _isolated(text, self.rtl), ha=align,
-                         transform=self._inches, linespacing=1.15, **style)
+                         transform=self._inches, linespacing=1.15, parse_math=False, **style)
 
     def line(self, x0: float, top0: float, x1: float, top1: float, **style) -> None:
         """A straight line between two points."""

@@ -9,6 +9,7 @@ so if a line has exactly one suppressed cell, its next smallest non-zero cell is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 #: A suppressed count.
 Hidden = None
@@ -57,3 +58,20 @@ def protect_table(table: Sequence[Sequence[int]], k: int) -> list[list[int | Non
 def is_too_small(n: int, k: int) -> bool:
     """Whether a group of ``n`` respondents is too small to show anything about (n>0)."""
     return 0 < n < k
+
+
+def protected_period(by_day: Sequence[tuple[date, int, int]], k: int) -> str | None:
+    """The finest readable period in which no count of responses is below ``k`` (0 is fine).
+
+    Daily counts of a small selection could single people out; weeks or months add them up.
+    """
+    # Imported here: charts draws summaries, and summaries use this module.
+    from surveyapp.analysis.charts import PERIODS, timeline_period, timeline_periods
+
+    if not by_day:
+        return None
+    for period in PERIODS[PERIODS.index(timeline_period(by_day)):]:
+        counts = timeline_periods(by_day, period)
+        if not any(is_too_small(c, k) or is_too_small(p, k) for _day, c, p in counts):
+            return period
+    return None

@@ -36,7 +36,7 @@ from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, CatalogueQuestion, load_catalogue
 from surveyapp.analysis.crosstab import Crosstab, build_crosstab
 from surveyapp.analysis.filters import ResultFilter
-from surveyapp.analysis.protection import is_too_small
+from surveyapp.analysis.protection import protected_period
 from surveyapp.analysis.summaries import (
     RANGE_DASH,
     TEXT_SAMPLE,
@@ -144,20 +144,6 @@ def _by_years(bins: Sequence[tuple[str, int | None]]) -> list[tuple[str, int | N
             for start, count in sorted(spans.items())]
 
 
-def _timeline_period(by_day: Sequence[tuple[date, int, int]], k: int) -> str | None:
-    """The finest readable period in which no count of responses is below ``k`` (0 is fine).
-
-    Daily counts of a small selection could single people out; weeks or months add them up.
-    """
-    if not by_day:
-        return None
-    for period in charts.PERIODS[charts.PERIODS.index(charts.timeline_period(by_day)):]:
-        counts = charts.timeline_periods(by_day, period)
-        if not any(is_too_small(c, k) or is_too_small(p, k) for _day, c, p in counts):
-            return period
-    return None
-
-
 class _Report:
     """Builds the template's data for one report, writing chart files into ``folder``."""
 
@@ -241,7 +227,7 @@ class _Report:
         """Responses over time and by language, channel, unit and version."""
         overview, fmt = self.results.overview, self.fmt
         chart, note = None, None
-        period = _timeline_period(overview.by_day, self.k)
+        period = protected_period(overview.by_day, self.k)
         if period is not None:
             description = _("Responses per day, week or month: complete and unfinished")
             label = self.month if period == "month" else fmt.short_day

@@ -6,11 +6,11 @@ filtered view is a bookmark, and its links (PDF, exports, cross-tab) carry the f
 
 from __future__ import annotations
 
-import base64
+import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import force_locale, format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -20,6 +20,7 @@ from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, load_catalogue
 from surveyapp.analysis.crosstab import NotCrossTabulable, build_crosstab
 from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, channel_label, parse_filter
+from surveyapp.analysis.protection import protected_period
 from surveyapp.analysis.summaries import Results, build_results, text_answers
 from surveyapp.i18n import direction, localized
 from surveyapp.questionnaires.models import Questionnaire
@@ -50,7 +51,14 @@ def label_language(questionnaire: Questionnaire) -> str:
 
 
 def _context(questionnaire: Questionnaire) -> tuple[Catalogue, ResultFilter, list[str]]:
-    catalogue = load_catalogue(questionnaire, label_language(questionnaire))
+    lang = label_language(questionnaire)
+    if lang in current_app.config["INTERFACE_LANGUAGES"]:
+        # Answer labels worded by the interface ("Prefer not to answer") in the same language
+        # as the questionnaire's own texts beside them.
+        with force_locale(lang):
+            catalogue = load_catalogue(questionnaire, lang)
+    else:
+        catalogue = load_catalogue(questionnaire, lang)
     flt, errors = parse_filter(request.args, catalogue)
     return catalogue, flt, errors
 
@@ -103,10 +111,22 @@ def _title(questionnaire: Questionnaire, lang: str) -> dict:
     return {"title": title or questionnaire.slug, "title_lang": title_lang}
 
 
-def _image(svg: str, description: str) -> Markup:
-    """A chart as an ``<img>`` with a data URI: its inline styles stay out of the page's CSP."""
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return Markup('<img src="data:image/svg+xml;base64,{}" alt="{}">').format(data, description)
+_STYLE = re.compile(r'style="([^"]*)"')
+
+
+def _inline(svg: str) -> Markup:
+    """A chart to put into the page as it is, its inline styles made presentation attributes.
+
+    The page's CSP forbids style attributes; matplotlib only writes properties that SVG also
+    takes as attributes (fill, stroke, font-size, ...). Inline, the chart's text uses the
+    page's fonts, the Ethiopic web font among them, which an ``<img>`` could not reach.
+    """
+
+    def attributes(match: re.Match[str]) -> str:
+        pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+        return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return Markup(_STYLE.sub(attributes, svg))  # matplotlib escapes the texts
 
 
 def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | None]:
@@ -130,15 +150,16 @@ def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | No
             svg = charts.histogram_chart(item.bins, text, hidden_text=hidden,
                                          count=lambda n: formats["num"](n, 0), width=width)
         if svg:
-            drawn[item.question.code] = _image(svg, _("Chart: %(question)s. The table below "
-                                                      "gives the same figures.", question=text))
+            drawn[item.question.code] = _inline(svg)
     timeline = None
-    if summary.overview.by_day and not summary.suppressed:
-        description = _("Responses per day")
-        timeline = _image(charts.timeline_chart(
+    period = protected_period(summary.overview.by_day, summary.threshold)
+    if period is not None and not summary.suppressed:
+        description = _("Responses per day, week or month: complete and unfinished")
+        timeline = _inline(charts.timeline_chart(
             summary.overview.by_day, description, complete_text=_("Complete"),
-            partial_text=_("Unfinished"), count=lambda n: formats["num"](n, 0),
-            day_label=lambda day: format_date(day, "short"), width=width), description)
+            partial_text=_("Unfinished"), count=lambda n: formats["num"](n, 0), period=period,
+            day_label=lambda day: format_date(day, "MMM y" if period == "month" else "short"),
+            width=width))
     return drawn, timeline
 
 

@@ -22,7 +22,8 @@ from flask_babel import gettext as _
 from surveyapp.accounts.models import Role
 from surveyapp.analysis import charts
 from surveyapp.analysis.filters import ResultFilter
-from surveyapp.analysis.report import _timeline_period, render_report
+from surveyapp.analysis.protection import protected_period
+from surveyapp.analysis.report import render_report
 from surveyapp.analysis.summaries import Cell
 from surveyapp.audit.models import AuditEntry
 from surveyapp.db import db
@@ -200,10 +201,10 @@ def test_chart_svg_stands_alone_on_a_page_with_others():
 
 def test_timeline_adds_up_days_until_no_count_singles_anyone_out():
     busy = [(date(2026, 3, d), 6, 0) for d in range(1, 29)]
-    assert _timeline_period(busy, 5) == "day"
+    assert protected_period(busy, 5) == "day"
     # Two people on 2 March: the days would show them, weeks do not.
     sparse = [(date(2026, 3, 2), 2, 0), (date(2026, 3, 4), 4, 5), (date(2026, 3, 20), 9, 0)]
-    assert _timeline_period(sparse, 5) == "week"
+    assert protected_period(sparse, 5) == "week"
     assert charts.timeline_periods(sparse, "week")[0] == (date(2026, 3, 2), 6, 5)
-    assert _timeline_period([(date(2026, 3, 2), 3, 0)], 5) is None
-    assert _timeline_period([], 5) is None
+    assert protected_period([(date(2026, 3, 2), 3, 0)], 5) is None
+    assert protected_period([], 5) is None
