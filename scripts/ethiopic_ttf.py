@@ -18,11 +18,11 @@ from fontTools.ttLib import TTFont
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "surveyapp" / "static" / "fonts" / "noto-sans-ethiopic-tigrinya.woff2"
 LICENCE = ROOT / "surveyapp" / "static" / "fonts" / "OFL-NotoSansEthiopic.txt"
-TARGET = ROOT / "surveyapp" / "analysis" / "fonts"
+TARGET = ROOT / "surveyapp" / "fonts"
 
 
 def main() -> None:
-    """Write NotoSansEthiopic-Regular.ttf and its licence into the analysis fonts folder."""
+    """Write NotoSansEthiopic-Regular.ttf and its licence into surveyapp/fonts."""
     TARGET.mkdir(exist_ok=True)
     font = TTFont(SOURCE, recalcTimestamp=False)  # same bytes on every run
     font.flavor = None  # plain sfnt: what TrueType readers expect

@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import cache
 from html import escape
-from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
@@ -30,9 +29,9 @@ from matplotlib.patches import Rectangle
 
 from surveyapp.analysis.summaries import RANGE_DASH, Cell, MatrixRow
 from surveyapp.i18n import text_direction
+from surveyapp.typesetting import FONTS_DIR
 
 #: Our fonts (Noto Sans Ethiopic, derived by scripts/ethiopic_ttf.py), with their licence.
-FONTS_DIR = Path(__file__).parent / "fonts"
 ETHIOPIC_FONT = FONTS_DIR / "NotoSansEthiopic-Regular.ttf"
 #: DejaVu Sans (Latin, Cyrillic, Arabic) comes with matplotlib; Ethiopic falls back to Noto.
 FAMILIES = ["DejaVu Sans", "Noto Sans Ethiopic"]

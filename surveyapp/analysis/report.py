@@ -10,17 +10,12 @@ looks the same on every machine.
 
 from __future__ import annotations
 
-import json
 import re
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import typst
 from flask import current_app
 from flask_babel import (
     force_locale,
@@ -47,6 +42,7 @@ from surveyapp.analysis.summaries import (
 )
 from surveyapp.i18n import direction, localized, text_direction
 from surveyapp.questionnaires.models import Questionnaire
+from surveyapp.typesetting import compile_pdf
 
 TEMPLATE = Path(__file__).parent / "templates" / "analysis" / "report.typ"
 #: The data layout the template expects (the template checks it).
@@ -59,14 +55,6 @@ SHORT = 28
 
 #: A text cell: a plain string, or a string with its own direction when it differs.
 Text = str | dict[str, str]
-
-
-@cache
-def _fonts() -> typst.Fonts:
-    """Our fonts and matplotlib's DejaVu, no system fonts; scanned once per process."""
-    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True,
-                       font_paths=[str(charts.FONTS_DIR),
-                                   str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")])
 
 
 class Formatter:
@@ -511,15 +499,6 @@ def render_report(questionnaire: Questionnaire, flt: ResultFilter, lang: str, *,
         tables = [table if isinstance(table, Crosstab)
                   else build_crosstab(results.catalogue, flt, *table, results.threshold)
                   for table in crosstabs]
-        with tempfile.TemporaryDirectory(prefix="surveyapp-report-") as folder:
-            root = Path(folder)
-            data = _Report(results, [] if results.suppressed else tables, lang, free_text,
-                           root).data()
-            (root / "data.json").write_text(json.dumps(data, ensure_ascii=False),
-                                            encoding="utf-8")
-            (root / "report.typ").write_bytes(TEMPLATE.read_bytes())
-            compiler = typst.Compiler(str(root / "report.typ"), root=str(root),
-                                      font_paths=_fonts(), ignore_system_fonts=True)
-            pdf = compiler.compile(format="pdf", timestamp=datetime.now(UTC).replace(microsecond=0))
-    assert isinstance(pdf, bytes)
-    return pdf
+        shown = [] if results.suppressed else tables
+        return compile_pdf(TEMPLATE, lambda folder: _Report(results, shown, lang, free_text,
+                                                           folder).data())
