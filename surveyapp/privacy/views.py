@@ -13,6 +13,7 @@ from flask_login import current_user
 from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.audit.services import record
 from surveyapp.db import db
+from surveyapp.privacy.access_pdf import render_access_pdf
 from surveyapp.privacy.forms import EraseForm, LookupForm
 from surveyapp.questionnaires.services import get_by_slug
 from surveyapp.responses.models import Response
@@ -60,6 +61,18 @@ def export(response_id: int):
         mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename=response-{response_id}.json"},
     )
+
+
+@bp.route("/<int:response_id>/export.pdf", methods=["POST"])
+@permission_required(Permission.MANAGE_PERSONAL_DATA)
+def export_pdf(response_id: int):
+    """The same as a PDF in the person's language, to hand over or print (right of access)."""
+    response = _response(response_id)
+    pdf = render_access_pdf(response)
+    record(current_user.id, "response.access_export_pdf", f"response:{response.id}")
+    db.session.commit()
+    return HttpResponse(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=response-{response_id}.pdf"})
 
 
 @bp.route("/<int:response_id>/erase", methods=["POST"])

@@ -8,6 +8,7 @@ from surveyapp.consent.models import ConsentRecord
 from surveyapp.db import db
 from surveyapp.i18n import localized
 from surveyapp.questionnaires.models import Questionnaire, QuestionnaireVersion
+from surveyapp.questionnaires.question_types import get_type
 from surveyapp.questionnaires.services import load_version
 from surveyapp.responses.models import Answer, Response
 from surveyapp.responses.services import digest, normalise_receipt_code
@@ -36,16 +37,18 @@ def access_document(response: Response) -> dict:
         sa.select(Answer).filter_by(response_id=response.id).order_by(Answer.id)
     ):
         question = questions[answer.question_id]
-        labels = {o.code: o.label for o in question.choices}
+        rows = {o.code: o.label for o in question.rows}
+        # The type's own labels: options, and the interface-worded ones (Yes, Other, ...).
+        labels = {label.code: label.text
+                  for label in get_type(question.type).answer_labels(question, lang, base)}
         answers.append({
             "question": question.code,
             "question_text": localized(question.text, lang, base)[0],
             "row": answer.row_code,
-            "row_text": localized(labels.get(answer.row_code), lang, base)[0]
+            "row_text": localized(rows.get(answer.row_code), lang, base)[0]
             if answer.row_code else None,
             "option": answer.option_code,
-            "option_text": localized(labels.get(answer.option_code), lang, base)[0]
-            if answer.option_code in labels else None,
+            "option_text": labels.get(answer.option_code) if answer.option_code else None,
             "text": answer.value_text,
             "number": answer.value_number,
             "date": answer.value_date.isoformat() if answer.value_date else None,
@@ -67,6 +70,10 @@ def access_document(response: Response) -> dict:
             "text": record.consent_text.body,
             "text_sha256": record.digest,
             "purposes": record.purposes,
+            "purpose_labels": [
+                next((p["label"] for p in record.consent_text.purposes or []
+                      if p.get("code") == code), code)
+                for code in record.purposes],
             "channel": record.channel,
             "given_at": stamp(record.given_at),
         },

@@ -1,7 +1,10 @@
 """Admins hand out and erase one person's data by receipt code; both are in the audit log."""
 
 import json
+import shutil
+import subprocess
 
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.audit.models import AuditEntry
@@ -71,3 +74,33 @@ def test_audit_log_page_for_admins(app, staff_client):
     db.session.commit()
     html = staff_client.get("/staff/audit/").get_data(as_text=True)
     assert "response.erase" in html and "response:1" in html
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "access.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_access_document_as_pdf_in_the_persons_language(app, staff_client, tmp_path):
+    code = submit_with_marker(app.test_client())
+    html = lookup(staff_client, code).get_data(as_text=True)
+    response = db.session.scalars(sa.select(Response)).one()
+    pdf = staff_client.post(f"/staff/privacy/{response.id}/export.pdf",
+                            data={"csrf_token": csrf_token(html)})
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = _pdf_text(pdf.data, tmp_path)
+    # The marker mixes Latin and Arabic; pdftotext may give the Arabic part in visual order.
+    latin = MARKER.split("-زهرة")[0]
+    assert "Your data" in text and latin in text and "SHA-256" in text
+    assert db.session.scalars(sa.select(AuditEntry.action)).all() == [
+        "response.access_export_pdf"]
+    # In the language the person answered in: Arabic, laid out right to left.
+    response.language = "ar"
+    db.session.commit()
+    pdf = staff_client.post(f"/staff/privacy/{response.id}/export.pdf",
+                            data={"csrf_token": csrf_token(html)})
+    arabic = _pdf_text(pdf.data, tmp_path)
+    assert latin in arabic and "Your data" not in arabic
