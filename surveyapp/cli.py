@@ -283,13 +283,6 @@ def report_command(slug: str, output_format: str, report_lang: str | None, outpu
         click.echo(f"wrote {output.name} ({len(pdf) // 1024} KB)", err=True)
 
 
-# The shared filter options say --lang for the language responses were given in; the report
-# command's --lang is the language it is written in, so that filter is --response-lang here.
-for _param in report_command.params:
-    if _param.name == "languages":
-        _param.opts = ["--response-lang"]
-
-
 responses = AppGroup("responses", help="Raw data of the responses, for analysis elsewhere.")
 
 
@@ -350,13 +343,6 @@ def responses_export(slug: str, output_format: str, output: str, labels: bool,
             for chunk in export_format.chunks(plan):
                 out.write(chunk)
     click.echo(f"wrote {plan.count} responses to {output}", err=True)
-
-
-# As for the report: --lang is the language of the labels, so the filter on the language the
-# responses were given in is --response-lang here.
-for _param in responses_export.params:
-    if _param.name == "languages":
-        _param.opts = ["--response-lang"]
 
 
 def register(app: Flask) -> None:

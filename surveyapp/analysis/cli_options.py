@@ -12,10 +12,11 @@ from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, parse_filter
 
 
 def filter_options(command: Callable) -> Callable:
-    """Add ``--unit --lang --channel --from --to --version --answer`` to a click command."""
+    """Add ``--unit --response-lang --channel --from --to --version --answer`` to a command."""
     options = [
         click.option("--unit", help="Unit code; its sub-units are included."),
-        click.option("--lang", "languages", multiple=True,
+        # Not --lang: that names the language a report or export is written in.
+        click.option("--response-lang", "languages", multiple=True,
                      help="Only responses given in this language (repeatable)."),
         click.option("--channel", type=click.Choice(["web", "phone"])),
         click.option("--from", "date_from", help="First day of submission, YYYY-MM-DD (UTC)."),
