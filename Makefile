@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 
 WORKERS ?= 2
 THREADS ?= 1
+# Seconds a request may take: an XLSX export of 100,000 responses needs about a minute.
+TIMEOUT ?= 180
 
 .PHONY: run dev test install translations lint bench bench-analysis clean
 
@@ -30,7 +32,7 @@ translations: $(STAMP)
 run: install
 	$(BIN)/flask --app surveyapp setup
 	@echo "surveyapp: http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/staff/login)"
-	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --timeout $(TIMEOUT) --bind $(HOST):$(PORT) \
 		--access-logfile - 'surveyapp:create_app()'
 
 ## The Flask development server with reloading and the debugger, for working on the code.
