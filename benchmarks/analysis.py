@@ -99,8 +99,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated responses")
     parser.add_argument("--rebuild", action="store_true",
                         help="regenerate the cached databases of this run")
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds one measuring process may take (default 1800)")
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds one measuring process may take before the measure is "
+                             "reported as not finished (default 600)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -581,11 +582,27 @@ CHILDREN = {"generate": child_generate, "results-page": child_results_page,
 
 # --- orchestration and report ----------------------------------------------------------------
 
+def cancel_queries(url: str) -> None:
+    """Stop what a killed measuring process left running in PostgreSQL (it would go on)."""
+    if sa.make_url(url).get_backend_name() != "postgresql":
+        return
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    engine.dispose()
+
+
 def measure(name: str, url: str, size: int, args) -> dict:
     """``--repeat`` fresh processes of one measure; medians of their figures."""
     runs = []
     for _ in range(args.repeat):
-        result = run_child(name, url, size, timeout=args.timeout)
+        try:
+            result = run_child(name, url, size, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            cancel_queries(url)
+            print(f"    {name:14} did not finish within {args.timeout:g} s", flush=True)
+            return {"measure": name, "timed_out_s": args.timeout}
         if "skipped" in result:
             print(f"    {name:14} skipped: {result['skipped']}", flush=True)
             return {"measure": name, "skipped": result["skipped"]}
@@ -605,9 +622,18 @@ def measure(name: str, url: str, size: int, args) -> dict:
 
 def judge(report: dict) -> list[dict]:
     """Every goal of the issue that this run's figures can answer, with PASS or FAIL."""
-    found = {(r["engine"], r["size"], m["measure"]): m
-             for r in report["datasets"] for m in r["measures"] if "skipped" not in m}
     verdicts = []
+    for r in report["datasets"]:
+        for m in r["measures"]:
+            goal = TIME_GOALS.get((m["measure"], r["size"]))
+            if "timed_out_s" in m and goal is not None:
+                verdicts.append({"goal": f"{LABELS[m['measure']]}, {r['size']:,} responses "
+                                         f"< {goal:g} s", "engine": r["engine"],
+                                 "value": f"> {m['timed_out_s']:g} s (did not finish)",
+                                 "ok": False})
+    found = {(r["engine"], r["size"], m["measure"]): m
+             for r in report["datasets"] for m in r["measures"]
+             if "skipped" not in m and "timed_out_s" not in m}
     for (engine, size, name), m in sorted(found.items(), key=lambda i: (i[0][1], i[0][2])):
         goal = TIME_GOALS.get((name, size))
         if goal is not None:
@@ -661,11 +687,15 @@ def markdown(report: dict) -> str:
             if "skipped" in m:
                 lines.append(f"| {LABELS[m['measure']]} | skipped: {m['skipped']} | | | | |")
                 continue
+            if "timed_out_s" in m:
+                lines.append(f"| {LABELS[m['measure']]} | did not finish within "
+                             f"{m['timed_out_s']:g} s | | | | |")
+                continue
             baseline = {"results-page": "results-sql", "results-build": "results-sql",
                         "csv": "csv-sql"}.get(m["measure"])
             base = by_name.get(baseline)
-            times = (f"{m['warm_s'] / base['warm_s']:.1f}"
-                     if base and "skipped" not in base and base["warm_s"] else "")
+            times = (f"{m['warm_s'] / base['warm_s']:.1f}" if base and base.get("warm_s")
+                     else "")
             note = f" ({m['note']})" if m.get("note") else ""
             lines.append(f"| {LABELS[m['measure']]}{note} | {_fmt(m['warm_s'])} | "
                          f"{_fmt(m['cold_s'])} | {m['peak_rss_mb']:.0f} | "
@@ -676,25 +706,26 @@ def markdown(report: dict) -> str:
                          f"{LIMESURVEY_PDF['responses']:,} responses (from the issue) | "
                          f"{LIMESURVEY_PDF['seconds']} | | | | |")
         lines.append("")
-    growth = {}
-    for r in report["datasets"]:
-        for m in r["measures"]:
-            if "skipped" not in m:
-                growth.setdefault(m["measure"], []).append((r["size"], r["engine"], m["warm_s"]))
-    if any(len(v) > 1 for v in growth.values()):
+    columns = [(r["engine"], r["size"]) for r in report["datasets"]]
+    if len(columns) > 1:
         lines += ["## Growth with the number of responses (warm seconds)", "",
-                  "| measure | " + " | ".join(f"{s:,} ({e})" for s, e, _t in
-                                               max(growth.values(), key=len)) + " |",
-                  "|---|" + "--:|" * len(max(growth.values(), key=len))]
-        for name, points in growth.items():
-            cells = []
-            for i, (size, _engine, seconds) in enumerate(points):
-                factor = ""
-                if i:
-                    previous_size, _e, previous = points[i - 1]
-                    factor = (f" (x{seconds / previous:.1f} for x{size / previous_size:.0f})"
-                              if previous else "")
+                  "| measure | " + " | ".join(f"{s:,} ({e})" for e, s in columns) + " |",
+                  "|---|" + "--:|" * len(columns)]
+        names = list(dict.fromkeys(m["measure"] for r in report["datasets"]
+                                   for m in r["measures"]))
+        for name in names:
+            cells, previous = [], None
+            for r in report["datasets"]:
+                m = next((m for m in r["measures"] if m["measure"] == name), {})
+                seconds = m.get("warm_s")
+                if seconds is None:
+                    cells.append("not finished" if "timed_out_s" in m else "-")
+                    previous = None
+                    continue
+                factor = (f" (x{seconds / previous[1]:.1f} for x{r['size'] / previous[0]:.0f})"
+                          if previous and previous[1] else "")
                 cells.append(f"{seconds:.3f}{factor}")
+                previous = (r["size"], seconds)
             lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
         lines.append("")
     if report["verdicts"]:
