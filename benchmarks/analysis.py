@@ -57,7 +57,7 @@ DEFAULT_SIZES = {"sqlite": [10_000, 100_000], "postgresql": [1_000_000]}
 
 #: What each measure runs, its baselines after it.
 MEASURES = {
-    "results": ["results-page", "results-build", "results-sql"],
+    "results": ["results-page", "results-build", "results-sql", "results-sql-all"],
     "csv": ["csv", "csv-sql", "csv-pandas"],
     "pdf": ["pdf"],
 }
@@ -65,6 +65,7 @@ LABELS = {
     "results-page": "results page (GET, test client, admin)",
     "results-build": "build_results() alone",
     "results-sql": "baseline: one GROUP BY, bare driver",
+    "results-sql-all": "floor: the same GROUP BY over all answers, no join",
     "csv": "CSV export (write_csv)",
     "csv-sql": "baseline: long rows to CSV, bare driver",
     "csv-pandas": "baseline: pandas read_sql + pivot_table + to_csv",
@@ -438,6 +439,26 @@ def child_results_sql(args) -> dict:
     return {**probe.out, "groups": groups}
 
 
+def child_results_sql_all(args) -> dict:
+    """Floor: the same aggregate over every answer to the questionnaire, with no join at all."""
+    conn, marker = _driver(args.url)
+    qid = _questionnaire_id(conn, marker)
+    sql = ("SELECT question_id, option_code, COUNT(*) FROM answers WHERE question_id IN "
+           f"(SELECT q.id FROM questions q JOIN questionnaire_versions v ON v.id = q.version_id "
+           f"WHERE v.questionnaire_id = {marker}) GROUP BY question_id, option_code")
+
+    def run():
+        cursor = conn.cursor()
+        cursor.execute(sql, (qid,))
+        return len(cursor.fetchall())
+
+    with Probe() as probe:
+        probe.time("cold_s", run)
+        groups = probe.time("warm_s", run)
+    conn.close()
+    return {**probe.out, "groups": groups}
+
+
 def _export_file() -> Path:
     path = CACHE / "tmp" / f"export-{os.getpid()}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -576,6 +597,7 @@ def child_pdf(args) -> dict:
 
 CHILDREN = {"generate": child_generate, "results-page": child_results_page,
             "results-build": child_results_build, "results-sql": child_results_sql,
+            "results-sql-all": child_results_sql_all,
             "csv": child_csv, "csv-sql": child_csv_sql, "csv-pandas": child_csv_pandas,
             "pdf": child_pdf}
 
