@@ -126,6 +126,9 @@ def _inline(svg: str) -> Markup:
         pairs = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
         return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
 
+    # matplotlib placed the texts for left-to-right anchoring; inside an rtl page the SVG
+    # would inherit rtl, which flips text-anchor and pushes labels into the bars.
+    svg = svg.replace("<svg ", '<svg direction="ltr" ', 1)
     return Markup(_STYLE.sub(attributes, svg))  # matplotlib escapes the texts
 
 
