@@ -377,19 +377,21 @@ def _bin_label(label: str, chars: int) -> str:
 
 
 def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
-                   complete_text: str, partial_text: str, period: str | None = None,
+                   complete_text: str, partial_text: str | None, period: str | None = None,
                    day_label: Callable[[date], str] = date.isoformat,
                    count: Callable[[int], str] = str, width: float = WIDTH) -> str:
     """Responses over time: complete (solid) and unfinished (hatched) per day, week or month.
 
     ``period`` as in ``timeline_periods``; ``day_label`` names a period by its first day.
+    Without ``partial_text`` the legend names complete responses only.
     Time runs left to right in every language, like a number line.
     """
     _register_fonts()
     periods = timeline_periods(by_day, period)
     left, right, plot_top, plot_height = 0.7, width - 0.15, 0.1, 1.45
     baseline = plot_top + plot_height
-    places, legend_height = _legend_layout([complete_text, partial_text], width)
+    entries = [complete_text, partial_text] if partial_text else [complete_text]
+    places, legend_height = _legend_layout(entries, width)
     height = baseline + 0.1 + LINE + 0.1 + legend_height + 0.05
     highest = max((c + p for _d, c, p in periods), default=0)
     ticks = _round_ticks(max(highest, 1))
@@ -417,7 +419,8 @@ def timeline_chart(by_day: Sequence[tuple[date, int, int]], description: str, *,
             if index % step == 0:
                 canvas.text(x + slot * 0.4, baseline + 0.08, names[index], align="center",
                             va="top")
-        _legend(canvas, places, [{"facecolor": BAR}, HIDDEN_STYLE], baseline + 0.1 + LINE + 0.1)
+        _legend(canvas, places, [{"facecolor": BAR}, HIDDEN_STYLE][:len(entries)],
+                baseline + 0.1 + LINE + 0.1)
         return canvas.svg(description)
 
 

@@ -75,3 +75,18 @@ def protected_period(by_day: Sequence[tuple[date, int, int]], k: int) -> str | N
         if not any(is_too_small(c, k) or is_too_small(p, k) for _day, c, p in counts):
             return period
     return None
+
+
+def protected_timeline(by_day: Sequence[tuple[date, int, int]], k: int
+                       ) -> tuple[str, list[tuple[date, int, int]], bool] | None:
+    """What a timeline may show: (period, rows, whether unfinished responses are shown).
+
+    The finest period where both series are safe; else the finest where complete responses
+    are, with the unfinished ones left out (few drafts must not hide the whole timeline).
+    """
+    period = protected_period(by_day, k)
+    if period is not None:
+        return period, list(by_day), True
+    complete_only = [(day, complete, 0) for day, complete, _partial in by_day]
+    period = protected_period(complete_only, k)
+    return (period, complete_only, False) if period is not None else None

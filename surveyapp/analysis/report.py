@@ -31,7 +31,7 @@ from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, CatalogueQuestion, load_catalogue
 from surveyapp.analysis.crosstab import Crosstab, build_crosstab
 from surveyapp.analysis.filters import ResultFilter
-from surveyapp.analysis.protection import protected_period
+from surveyapp.analysis.protection import protected_timeline
 from surveyapp.analysis.summaries import (
     RANGE_DASH,
     TEXT_SAMPLE,
@@ -215,13 +215,15 @@ class _Report:
         """Responses over time and by language, channel, unit and version."""
         overview, fmt = self.results.overview, self.fmt
         chart, note = None, None
-        period = protected_period(overview.by_day, self.k)
-        if period is not None:
+        timeline = protected_timeline(overview.by_day, self.k)
+        if timeline is not None:
+            period, rows, with_partial = timeline
             description = _("Responses per day, week or month: complete and unfinished")
             label = self.month if period == "month" else fmt.short_day
             chart = self.chart(charts.timeline_chart(
-                overview.by_day, description, complete_text=_("complete"),
-                partial_text=_("unfinished"), period=period, day_label=label, count=fmt.count))
+                rows, description, complete_text=_("complete"),
+                partial_text=_("unfinished") if with_partial else None, period=period,
+                day_label=label, count=fmt.count))
         elif overview.by_day:
             note = _("Too few responses per month to show them over time.")
         tables = []

@@ -20,7 +20,7 @@ from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, load_catalogue
 from surveyapp.analysis.crosstab import NotCrossTabulable, build_crosstab
 from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, channel_label, parse_filter
-from surveyapp.analysis.protection import protected_period
+from surveyapp.analysis.protection import protected_timeline
 from surveyapp.analysis.summaries import Results, build_results, text_answers
 from surveyapp.i18n import direction, localized
 from surveyapp.questionnaires.models import Questionnaire
@@ -155,12 +155,14 @@ def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | No
         if svg:
             drawn[item.question.code] = _inline(svg)
     timeline = None
-    period = protected_period(summary.overview.by_day, summary.threshold)
-    if period is not None and not summary.suppressed:
+    shown = protected_timeline(summary.overview.by_day, summary.threshold)
+    if shown is not None and not summary.suppressed:
+        period, rows, with_partial = shown
         description = _("Responses per day, week or month: complete and unfinished")
         timeline = _inline(charts.timeline_chart(
-            summary.overview.by_day, description, complete_text=_("Complete"),
-            partial_text=_("Unfinished"), count=lambda n: formats["num"](n, 0), period=period,
+            rows, description, complete_text=_("Complete"),
+            partial_text=_("Unfinished") if with_partial else None,
+            count=lambda n: formats["num"](n, 0), period=period,
             day_label=lambda day: format_date(day, "MMM y" if period == "month" else "short"),
             width=width))
     return drawn, timeline

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from surveyapp.accounts.models import Role
 from surveyapp.analysis import charts
 from surveyapp.analysis.filters import ResultFilter
-from surveyapp.analysis.protection import protected_period
+from surveyapp.analysis.protection import protected_period, protected_timeline
 from surveyapp.analysis.report import render_report
 from surveyapp.analysis.summaries import Cell
 from surveyapp.audit.models import AuditEntry
@@ -208,3 +208,12 @@ def test_timeline_adds_up_days_until_no_count_singles_anyone_out():
     assert charts.timeline_periods(sparse, "week")[0] == (date(2026, 3, 2), 6, 5)
     assert protected_period([(date(2026, 3, 2), 3, 0)], 5) is None
     assert protected_period([], 5) is None
+
+
+def test_few_unfinished_responses_drop_out_of_the_timeline_not_the_whole_chart():
+    # One unfinished response in the whole month: it cannot be shown in any period.
+    days = [(date(2026, 3, 2) + timedelta(days=i), 6, 1 if i == 0 else 0) for i in range(10)]
+    period, rows, with_partial = protected_timeline(days, 5)
+    assert period == "day" and not with_partial
+    assert all(partial == 0 for _day, _complete, partial in rows)
+    assert protected_timeline([(date(2026, 3, 2), 2, 9)], 5) is None
