@@ -269,8 +269,8 @@ class _Report:
                 _cell_rows(summary.cells, fmt, self.dir, self.k),
                 total=[_("Answered this question"), fmt.count(summary.n), ""])
             if question.kind == "multiple":
-                notes.append(_("Several answers were possible, so the percentages add up to "
-                               "more than 100 %."))
+                notes.append(_("Several answers were possible, so the percentages can add "
+                               "up to more than 100 %."))
             if summary.nps is not None:
                 nps = summary.nps
                 notes.append(_("Net Promoter Score: %(score)s (promoters %(promoters)s, "
@@ -294,8 +294,9 @@ class _Report:
         """Which versions asked a question, when not all of them did."""
         numbers = sorted(set(self.results.catalogue.version_numbers.values()))
         if question.is_retired or sorted(question.versions) != numbers:
-            return _("Asked in version %(numbers)s",
-                     numbers=", ".join(str(n) for n in sorted(question.versions)))
+            return ngettext("Asked in version %(numbers)s", "Asked in versions %(numbers)s",
+                            len(question.versions),
+                            numbers=", ".join(str(n) for n in sorted(question.versions)))
         return ""
 
     def matrix(self, summary: QuestionSummary, section: dict[str, Any]) -> None:
@@ -314,7 +315,7 @@ class _Report:
         section["table"] = _table(
             [""] + [_text(cell.label, self.dir) for cell in scale] + [_("Answered")], rows,
             wide=True)
-        section["notes"].append(_("Percentages of the respondents who answered each line."))
+        section["notes"].append(_("Percentages of the respondents who answered each row."))
 
     def numbers(self, summary: QuestionSummary, section: dict[str, Any]) -> None:
         fmt, question = self.fmt, summary.question
@@ -433,7 +434,7 @@ class _Report:
               "those who chose “prefer not to answer”. Respondents who skipped a question, or "
               "to whom it was not shown, are not counted in its base. Percentages are rounded, "
               "so they may not add up to exactly 100 %. Where several answers were possible, "
-              "they add up to more than 100 %."),
+              "they can add up to more than 100 %."),
             _("Only complete responses are counted in the results. Unfinished responses appear "
               "only in the number of responses; withdrawn responses have been deleted and are "
               "only counted."),

@@ -73,7 +73,7 @@ def access_data(document: dict, questionnaire: Questionnaire, lang: str) -> dict
         [_("Sent"), _moment(document["submitted_at"], day)],
     ]
     if document["withdrawn_at"]:
-        facts.append([_("Withdrawn"), _moment(document["withdrawn_at"], day)])
+        facts.append([_("Withdrawn on"), _moment(document["withdrawn_at"], day)])
     consent = document["consent"]
     answers = []
     for answer in document["answers"]:
@@ -96,7 +96,7 @@ def access_data(document: dict, questionnaire: Questionnaire, lang: str) -> dict
             "facts": [
                 [_("Version of the consent text"), str(consent["consent_text_version"])],
                 [_("Language"), language_name(consent["language"])],
-                [_("Given"), _moment(consent["given_at"], day)],
+                [_("Consent given on"), _moment(consent["given_at"], day)],
                 [_("Purposes agreed to"), ", ".join(
                     _("Use of my answers") if code == "answers" else label
                     for code, label in zip(consent["purposes"], consent["purpose_labels"],
