@@ -110,28 +110,6 @@ def _table(columns: list[Text], rows: list[list[Text]], total: list[Text] | None
     return {"columns": columns, "rows": rows, "total": total, "wide": wide}
 
 
-#: Most columns a chart of dates has (narrower ones could not be labelled): months, else years.
-MAX_BINS = 12
-
-
-def _by_years(bins: Sequence[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
-    """Monthly counts ("2026-03") added up by year, or by 2, 5, 10... years if still too many.
-
-    A span with a hidden month is hidden: a sum including it would be a lower bound, not a
-    count.
-    """
-    years = sorted({int(label[:4]) for label, _count in bins})
-    step = next((s for s in (1, 2, 5, 10, 20, 50)
-                 if (years[-1] // s - years[0] // s) < MAX_BINS), 100)
-    spans: dict[int, int | None] = {}
-    for label, count in bins:
-        start = int(label[:4]) // step * step
-        before = spans.get(start, 0)
-        spans[start] = None if before is None or count is None else before + count
-    return [(str(start) if step == 1 else f"{start}{RANGE_DASH}{start + step - 1}", count)
-            for start, count in sorted(spans.items())]
-
-
 class _Report:
     """Builds the template's data for one report, writing chart files into ``folder``."""
 
@@ -321,9 +299,8 @@ class _Report:
         fmt, question = self.fmt, summary.question
         if summary.bins:
             bins = summary.bins
-            if question.kind == "date":
-                bins = ([(self.month(label), count) for label, count in bins]
-                        if len(bins) <= MAX_BINS else _by_years(bins))
+            if question.kind == "date":  # months ("2026-03") named in the report's language
+                bins = [(self.month(label), count) for label, count in bins]
             section["chart"] = self.chart(charts.histogram_chart(
                 bins, question.text, hidden_text=_hidden(self.k), count=fmt.count))
         if summary.stats is not None:

@@ -231,14 +231,32 @@ def _bin_label(low: float, high: float, whole: bool, last: bool) -> str:
     return f"{format_decimal(round(low, 2))}{RANGE_DASH}{format_decimal(round(high, 2))}"
 
 
+#: Most columns a chart of dates has (narrower ones could not be labelled): months, else years.
+MAX_DATE_BINS = 12
+
+
 def _date_summary(summary: QuestionSummary, table: pd.DataFrame, k: int) -> None:
+    """Counts by month ("2026-03"), or by 1, 2, 5, 10... years when months would be too many.
+
+    Grouped before protecting, so that a span's count is exact rather than a sum of hidden
+    months.
+    """
     if table.empty:
         return
     days = pd.to_datetime(table["day"])
-    by_month = table.assign(month=days.dt.strftime("%Y-%m")).groupby("month")["count"].sum()
-    summary.bins = list(zip(by_month.index.tolist(),
-                            protect_counts([int(c) for c in by_month.to_numpy()], k),
-                            strict=True))
+    months = table.assign(month=days.dt.strftime("%Y-%m")).groupby("month")["count"].sum()
+    groups: dict[str, int] = {label: int(count) for label, count in months.items()}
+    if len(groups) > MAX_DATE_BINS:
+        years = sorted({int(label[:4]) for label in groups})
+        step = next((s for s in (1, 2, 5, 10, 20, 50)
+                     if (years[-1] // s - years[0] // s) < MAX_DATE_BINS), 100)
+        spans: dict[int, int] = {}
+        for label, count in groups.items():
+            start = int(label[:4]) // step * step
+            spans[start] = spans.get(start, 0) + count
+        groups = {(str(start) if step == 1 else f"{start}{RANGE_DASH}{start + step - 1}"): count
+                  for start, count in sorted(spans.items())}
+    summary.bins = list(zip(groups, protect_counts(list(groups.values()), k), strict=True))
     summary.stats = None
 
 

@@ -7,6 +7,8 @@ filtered view is a bookmark, and its links (PDF, exports, cross-tab) carry the f
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -132,6 +134,33 @@ def _inline(svg: str) -> Markup:
     return Markup(_STYLE.sub(attributes, svg))  # matplotlib escapes the texts
 
 
+#: Drawn charts by what they show: drawing is most of a results page's time, and the same
+#: figures come back on every visit until new responses arrive.
+_CHART_CACHE: OrderedDict[str, Markup] = OrderedDict()
+CHART_CACHE_SIZE = 2048
+_CHART_LOCK = threading.Lock()
+
+
+def _cached_chart(draw, data, text: str, **options) -> Markup:
+    """``draw(data, text, **options)`` inlined, from the cache when the same was drawn before.
+
+    The key holds the data, the texts and the locale (number formats); the formatting
+    functions among the options follow from the locale.
+    """
+    shown = [options.get(name) for name in sorted(options) if not callable(options[name])]
+    key = repr((draw.__name__, data, text, shown, str(get_locale())))
+    with _CHART_LOCK:  # threaded servers share the cache
+        if key in _CHART_CACHE:
+            _CHART_CACHE.move_to_end(key)
+            return _CHART_CACHE[key]
+    chart = _inline(draw(data, text, **options))
+    with _CHART_LOCK:
+        _CHART_CACHE[key] = chart
+        if len(_CHART_CACHE) > CHART_CACHE_SIZE:
+            _CHART_CACHE.popitem(last=False)
+    return chart
+
+
 def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | None]:
     """A chart per question that has something to draw, and the responses over time."""
     formats = _formatters()
@@ -141,30 +170,29 @@ def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | No
     rtl = direction(lang) == "rtl"
     drawn: dict[str, Markup] = {}
     for item in summary.questions:
-        text = item.question.text
-        svg = None
+        text, code = item.question.text, item.question.code
         if item.rows:
-            svg = charts.stacked_chart(item.rows, text, hidden_text=hidden,
-                                       percent=formats["pct"], rtl=rtl, width=width)
+            drawn[code] = _cached_chart(charts.stacked_chart, item.rows, text,
+                                        hidden_text=hidden, percent=formats["pct"], rtl=rtl,
+                                        width=width)
         elif item.cells and item.question.is_choice:
-            svg = charts.bar_chart(item.cells, text, hidden_text=hidden,
-                                   percent=formats["pct"], rtl=rtl, width=width)
+            drawn[code] = _cached_chart(charts.bar_chart, item.cells, text, hidden_text=hidden,
+                                        percent=formats["pct"], rtl=rtl, width=width)
         elif item.bins:
-            svg = charts.histogram_chart(item.bins, text, hidden_text=hidden,
-                                         count=lambda n: formats["num"](n, 0), width=width)
-        if svg:
-            drawn[item.question.code] = _inline(svg)
+            drawn[code] = _cached_chart(charts.histogram_chart, item.bins, text,
+                                        hidden_text=hidden,
+                                        count=lambda n: formats["num"](n, 0), width=width)
     timeline = None
     shown = protected_timeline(summary.overview.by_day, summary.threshold)
     if shown is not None and not summary.suppressed:
         period, rows, with_partial = shown
         description = _("Responses per day, week or month: complete and unfinished")
-        timeline = _inline(charts.timeline_chart(
-            rows, description, complete_text=_("Complete"),
+        timeline = _cached_chart(
+            charts.timeline_chart, rows, description, complete_text=_("Complete"),
             partial_text=_("Unfinished") if with_partial else None,
             count=lambda n: formats["num"](n, 0), period=period,
             day_label=lambda day: format_date(day, "MMM y" if period == "month" else "short"),
-            width=width))
+            width=width)
     return drawn, timeline
 
 
