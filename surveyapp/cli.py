@@ -12,13 +12,14 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from surveyapp.accounts.models import Role, Unit, UnitKind, User
-from surveyapp.accounts.services import create_user, ensure_unit
+from surveyapp.accounts.services import create_user, ensure_unit, find_user
 from surveyapp.analysis.cli_options import filter_from_options, filter_options
+from surveyapp.audit.services import record
 from surveyapp.db import db
 from surveyapp.demo.responses import demo_seed, generate_responses
 from surveyapp.i18n.catalogues import translate
 from surveyapp.questionnaires.definition import DefinitionError
-from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
+from surveyapp.questionnaires.services import get_by_slug, list_questionnaires, share
 from surveyapp.responses.models import Response
 from surveyapp.responses.services import count_by_status
 from surveyapp.transfer import NotPublishable, export_questionnaire, import_questionnaire
@@ -65,6 +66,26 @@ def surveys_import(file, open_now: bool) -> None:
         ) from error
     db.session.commit()
     click.echo(f"imported {questionnaire.slug} ({questionnaire.state.value})")
+
+
+@surveys.command("share")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--owner", is_flag=True, help="Make this builder the owner instead.")
+def surveys_share(slug: str, email: str, owner: bool) -> None:
+    """Let a builder work on a questionnaire (builders see only their own and shared ones)."""
+    questionnaire = get_by_slug(slug)
+    user = find_user(email)
+    if questionnaire is None or user is None:
+        raise click.ClickException(f"no questionnaire {slug!r}" if questionnaire is None
+                                   else f"no account {email!r}")
+    if owner:
+        questionnaire.owner_id = user.id
+    else:
+        share(questionnaire, user)
+    record(None, "questionnaire.share", f"{slug}: {email}{' (owner)' if owner else ''}")
+    db.session.commit()
+    click.echo(f"{email} may now work on {slug}" + (" as its owner" if owner else ""))
 
 
 @surveys.command("export")

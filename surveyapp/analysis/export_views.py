@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -45,7 +44,7 @@ from surveyapp.audit.services import record
 from surveyapp.db import db
 from surveyapp.i18n import localized
 from surveyapp.questionnaires.models import Questionnaire
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import questionnaire_for_staff
 
 bp = Blueprint("exports", __name__, url_prefix="/staff/results", template_folder="templates")
 
@@ -56,10 +55,7 @@ AUDIT_TARGET_LENGTH = 120
 
 
 def _questionnaire(slug: str) -> Questionnaire:
-    questionnaire = get_by_slug(slug)
-    if questionnaire is None:
-        abort(404)
-    return questionnaire
+    return questionnaire_for_staff(slug)
 
 
 def _is_set(name: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,7 +22,7 @@ from surveyapp.analysis.report import crosstab_pairs, render_report, report_lang
 from surveyapp.audit.services import record
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Questionnaire
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import questionnaire_for_staff
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/results")
 
@@ -42,9 +42,7 @@ def _report_language(questionnaire: Questionnaire, errors: list[str]) -> str:
 @permission_required(Permission.VIEW_RESULTS)
 def report(slug: str):
     """The filtered results as a PDF in the chosen language; every download is logged."""
-    questionnaire = get_by_slug(slug)
-    if questionnaire is None:
-        abort(404)
+    questionnaire = questionnaire_for_staff(slug)
     errors: list[str] = []
     lang = _report_language(questionnaire, errors)
     catalogue = load_catalogue(questionnaire, lang)

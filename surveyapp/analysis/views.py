@@ -26,7 +26,7 @@ from surveyapp.analysis.protection import protected_timeline
 from surveyapp.analysis.summaries import Results, build_results, text_answers
 from surveyapp.i18n import direction, localized
 from surveyapp.questionnaires.models import Questionnaire
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import questionnaire_for_staff
 
 bp = Blueprint("analysis", __name__, url_prefix="/staff/results", template_folder="templates")
 
@@ -37,10 +37,7 @@ TEXTS_PER_PAGE = 50
 
 
 def _questionnaire(slug: str) -> Questionnaire:
-    questionnaire = get_by_slug(slug)
-    if questionnaire is None:
-        abort(404)
-    return questionnaire
+    return questionnaire_for_staff(slug)
 
 
 def label_language(questionnaire: Questionnaire) -> str:

@@ -15,15 +15,15 @@ from surveyapp.content_translation.workbook import (
     translation_status,
 )
 from surveyapp.db import db
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import questionnaire_for_staff
 
 bp = Blueprint("content_translation", __name__, url_prefix="/staff/questionnaires",
                template_folder="templates")
 
 
 def _questionnaire(slug: str):
-    questionnaire = get_by_slug(slug)
-    if questionnaire is None or questionnaire.latest_version is None:
+    questionnaire = questionnaire_for_staff(slug)
+    if questionnaire.latest_version is None:
         abort(404)
     return questionnaire
 

@@ -97,6 +97,17 @@ class Questionnaire(db.Model):
         return f"<Questionnaire {self.slug} {self.state}>"
 
 
+class QuestionnaireShare(db.Model):
+    """A builder who may work on a questionnaire they do not own."""
+
+    __tablename__ = "questionnaire_shares"
+
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"),
+                                                  primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class QuestionnaireVersion(db.Model):
     """One version of a questionnaire's content; frozen once published."""
 

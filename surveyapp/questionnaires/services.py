@@ -6,14 +6,18 @@ import threading
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from surveyapp.accounts.models import Role
 from surveyapp.db import db, utcnow
 from surveyapp.questionnaires.definition import DefinitionError, parse_definition
 from surveyapp.questionnaires.models import (
     Page,
     Question,
     Questionnaire,
+    QuestionnaireShare,
     QuestionnaireState,
     QuestionnaireVersion,
 )
@@ -94,8 +98,56 @@ def publish(questionnaire: Questionnaire) -> QuestionnaireVersion:
     return version
 
 
-def list_questionnaires() -> list[Questionnaire]:
-    """Every questionnaire, newest first."""
-    return list(
-        db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.created_at.desc()))
-    )
+def _shared_with(user_id: int) -> sa.Select:
+    return sa.select(QuestionnaireShare.questionnaire_id).where(
+        QuestionnaireShare.user_id == user_id)
+
+
+def list_questionnaires(user=None) -> list[Questionnaire]:
+    """The questionnaires ``user`` may work on (all without a user), newest first.
+
+    Builders see the ones they own or that are shared with them; admins and evaluators all.
+    """
+    statement = sa.select(Questionnaire).order_by(Questionnaire.created_at.desc())
+    if user is not None and user.role is Role.BUILDER:
+        statement = statement.where(sa.or_(Questionnaire.owner_id == user.id,
+                                           Questionnaire.id.in_(_shared_with(user.id))))
+    return list(db.session.scalars(statement))
+
+
+def may_work_on(user, questionnaire: Questionnaire) -> bool:
+    """Whether ``user`` may open this questionnaire's staff pages (their role decides what).
+
+    Admins and evaluators may open every questionnaire, builders those they own or that are
+    shared with them, interviewers none (their calls come with phone campaigns).
+    """
+    if not user or not user.is_authenticated:
+        return False
+    if user.role in (Role.ADMIN, Role.EVALUATOR):
+        return True
+    if user.role is Role.BUILDER:
+        return questionnaire.owner_id == user.id or bool(db.session.scalar(
+            sa.select(sa.func.count()).select_from(QuestionnaireShare).where(
+                QuestionnaireShare.questionnaire_id == questionnaire.id,
+                QuestionnaireShare.user_id == user.id)))
+    return False
+
+
+def questionnaire_for_staff(slug: str) -> Questionnaire:
+    """The questionnaire for a staff page: 404 if there is none, 403 if not the user's."""
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        abort(404)
+    if not may_work_on(current_user, questionnaire):
+        abort(403)
+    return questionnaire
+
+
+def share(questionnaire: Questionnaire, user) -> bool:
+    """Let a builder work on ``questionnaire``; ``False`` if they already could."""
+    if questionnaire.owner_id == user.id or db.session.get(
+            QuestionnaireShare, (questionnaire.id, user.id)):
+        return False
+    db.session.add(QuestionnaireShare(questionnaire_id=questionnaire.id, user_id=user.id))
+    db.session.flush()
+    return True

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask import Response as HttpResponse
+from flask_login import current_user
 
 from surveyapp.accounts.permissions import Permission, permission_required
-from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
+from surveyapp.questionnaires.services import list_questionnaires, questionnaire_for_staff
 from surveyapp.responses.services import count_by_status
 from surveyapp.transfer import write_consent_records_csv
 
@@ -20,7 +21,7 @@ bp = Blueprint("questionnaires", __name__, url_prefix="/staff/questionnaires",
 @permission_required(Permission.LIST_QUESTIONNAIRES)
 def index():
     """Every questionnaire with its state, languages and numbers of responses."""
-    questionnaires = list_questionnaires()
+    questionnaires = list_questionnaires(current_user)
     counts = count_by_status([q.id for q in questionnaires])
     return render_template("questionnaires/index.html", questionnaires=questionnaires,
                            counts=counts)
@@ -30,9 +31,7 @@ def index():
 @permission_required(Permission.EXPORT_CONSENT)
 def consent_records(slug: str):
     """The consent records of a questionnaire as CSV, for the controller's files."""
-    questionnaire = get_by_slug(slug)
-    if questionnaire is None:
-        abort(404)
+    questionnaire = questionnaire_for_staff(slug)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # so that Excel reads UTF-8
     write_consent_records_csv(questionnaire, buffer)

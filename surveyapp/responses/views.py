@@ -30,7 +30,12 @@ from surveyapp.questionnaires.models import (
     QuestionnaireVersion,
 )
 from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, get_type
-from surveyapp.questionnaires.services import get_by_slug, load_version, published_version_tree
+from surveyapp.questionnaires.services import (
+    get_by_slug,
+    load_version,
+    may_work_on,
+    published_version_tree,
+)
 from surveyapp.responses import services
 from surveyapp.responses.flow import Flow
 from surveyapp.responses.forms import (
@@ -79,7 +84,8 @@ def _closed_page(questionnaire: Questionnaire):
 def start(slug: str):
     """The start page: language choice, introduction and consent; nothing is stored before it."""
     questionnaire = _questionnaire(slug)
-    preview = request.args.get("preview") == "1" and _may_preview()
+    preview = (request.args.get("preview") == "1" and _may_preview()
+               and may_work_on(current_user, questionnaire))
     choice_key = f"lang_{questionnaire.id}"
     if request.args.get("choose") in questionnaire.languages:
         session[choice_key] = request.args["choose"]  # the respondent used the switch

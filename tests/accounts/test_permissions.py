@@ -6,6 +6,7 @@ from surveyapp.accounts.models import Role
 from surveyapp.accounts.permissions import ROLE_PERMISSIONS, Permission
 from surveyapp.accounts.services import create_user
 from surveyapp.db import db
+from surveyapp.questionnaires.services import list_questionnaires, share
 from tests.conftest import csrf_token
 
 SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
@@ -32,7 +33,10 @@ def test_every_route_declares_who_may_use_it(app):
 
 def log_in_as(app, role: Role):
     client = app.test_client()
-    create_user(f"{role.value}@example.org", role, "a long enough password")
+    user, _ = create_user(f"{role.value}@example.org", role, "a long enough password")
+    if role is Role.BUILDER:  # builders work on their questionnaires: share them all
+        for questionnaire in list_questionnaires():
+            share(questionnaire, user)
     db.session.commit()
     token = csrf_token(client.get("/staff/login").get_data(as_text=True))
     response = client.post("/staff/login", data={
@@ -76,3 +80,24 @@ def test_interviewers_cannot_preview(app):
     client = log_in_as(app, Role.INTERVIEWER)
     assert "Preview" not in client.get("/s/exit-survey?preview=1").get_data(as_text=True)
     assert Permission.PREVIEW not in ROLE_PERMISSIONS[Role.INTERVIEWER]
+
+
+def test_builders_work_only_on_their_own_and_shared_questionnaires(app, runner):
+    create_user("builder@example.org", Role.BUILDER, "a long enough password")
+    db.session.commit()
+    client = app.test_client()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    client.post("/staff/login", data={"csrf_token": token, "email": "builder@example.org",
+                                      "password": "a long enough password"})
+    assert client.get("/staff/results/exit-survey").status_code == 403
+    assert client.get("/staff/questionnaires/exit-survey/translations").status_code == 403
+    assert "exit-survey" not in client.get("/staff/questionnaires/").get_data(as_text=True)
+    assert "Preview" not in client.get("/s/exit-survey?preview=1").get_data(as_text=True)
+    result = runner.invoke(args=["surveys", "share", "exit-survey", "builder@example.org"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/staff/results/exit-survey").status_code == 200
+    assert "exit-survey" in client.get("/staff/questionnaires/").get_data(as_text=True)
+    assert client.get("/staff/results/mentors").status_code == 403
+    # Evaluators see every questionnaire's results; interviewers none.
+    evaluator = log_in_as(app, Role.EVALUATOR)
+    assert evaluator.get("/staff/results/mentors").status_code == 200
