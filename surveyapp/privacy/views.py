@@ -53,14 +53,8 @@ def lookup():
 def export(response_id: int):
     """Everything stored about the response as JSON, to hand to the person (right of access)."""
     response = _response(response_id)
-    document = access_document(response)
-    record(current_user.id, "response.access_export", f"response:{response.id}")
-    db.session.commit()
-    return HttpResponse(
-        json.dumps(document, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename=response-{response_id}.json"},
-    )
+    document = json.dumps(access_document(response), ensure_ascii=False, indent=2)
+    return _handed_over(response, "response.access_export", document, "application/json")
 
 
 @bp.route("/<int:response_id>/export.pdf", methods=["POST"])
@@ -68,11 +62,17 @@ def export(response_id: int):
 def export_pdf(response_id: int):
     """The same as a PDF in the person's language, to hand over or print (right of access)."""
     response = _response(response_id)
-    pdf = render_access_pdf(response)
-    record(current_user.id, "response.access_export_pdf", f"response:{response.id}")
+    return _handed_over(response, "response.access_export_pdf", render_access_pdf(response),
+                        "application/pdf")
+
+
+def _handed_over(response: Response, action: str, body: str | bytes, mimetype: str):
+    """Log the hand-over, commit, then send the document as a download."""
+    record(current_user.id, action, f"response:{response.id}")
     db.session.commit()
-    return HttpResponse(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=response-{response_id}.pdf"})
+    extension = mimetype.rsplit("/", 1)[1]
+    return HttpResponse(body, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=response-{response.id}.{extension}"})
 
 
 @bp.route("/<int:response_id>/erase", methods=["POST"])

@@ -38,7 +38,7 @@ from surveyapp.analysis.filters import ResultFilter
 from surveyapp.audit.models import AuditEntry
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Question
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import get_by_slug, share
 from surveyapp.responses.models import Answer, Response, ResponseStatus
 from surveyapp.transfer import import_questionnaire
 from tests.conftest import csrf_token, hidden_values
@@ -202,7 +202,9 @@ def log_in(app, role: Role):
     """A client logged in with a new account of ``role``."""
     client = app.test_client()
     email = f"{role.value}-export@example.org"
-    create_user(email, role, "a long enough password")
+    user, _ = create_user(email, role, "a long enough password")
+    if role is Role.BUILDER:  # builders work on the questionnaires shared with them
+        share(get_by_slug(SLUG), user)
     db.session.commit()
     token = csrf_token(client.get("/staff/login").get_data(as_text=True))
     response = client.post("/staff/login", data={"csrf_token": token, "email": email,

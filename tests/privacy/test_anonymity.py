@@ -64,7 +64,8 @@ def test_submission_cuts_the_link_from_the_device(app, client):
     assert only_response().status is ResponseStatus.WITHDRAWN
 
 
-def test_named_questionnaire_keeps_the_link_and_can_keep_exact_times(app, client):
+def send_named_response(client) -> str:
+    """Make the questionnaire named, with exact times; send one response; return its token."""
     questionnaire = get_by_slug(SLUG)
     questionnaire.is_anonymous = False
     questionnaire.coarse_timestamps = False
@@ -74,20 +75,18 @@ def test_named_questionnaire_keeps_the_link_and_can_keep_exact_times(app, client
     token = respondent.url.split("/r/")[1].split("/")[0]
     respondent.complete()
     assert respondent.url.endswith("/done")
+    return token
+
+
+def test_named_questionnaire_keeps_the_link_and_can_keep_exact_times(app, client):
+    token = send_named_response(client)
     response = only_response()
     assert response.resume_digest == digest(token)
     assert not is_midnight(response.submitted_at)
 
 
 def test_turning_anonymity_on_afterwards_anonymises_what_was_collected(app, client, runner):
-    questionnaire = get_by_slug(SLUG)
-    questionnaire.is_anonymous = False
-    questionnaire.coarse_timestamps = False
-    db.session.commit()
-    respondent = Respondent(client, SLUG)
-    respondent.start()
-    token = respondent.url.split("/r/")[1].split("/")[0]
-    respondent.complete()
+    token = send_named_response(client)
     draft = Respondent(app.test_client(), SLUG)
     draft.start()
 
