@@ -358,9 +358,8 @@ def generate_responses(
         shown = text.purposes or []
         consents[lang] = _Consent(text, [p["code"] for p in shown if p["required"]],
                                   [p["code"] for p in shown if not p["required"]])
-    # Submitting keeps only the day where the questionnaire says so; the option may be missing
-    # from older schemas, which keep exact times.
-    coarse = bool(getattr(questionnaire, "coarse_timestamps", False))
+    # Submitting keeps only the day where the questionnaire says so (submit_response).
+    coarse = questionnaire.coarse_timestamps
     writer = _writer(questionnaire, version)
     kinds = [ResponseStatus.COMPLETE] * count + [ResponseStatus.DRAFT] * drafts
     for offset in range(0, len(kinds), batch):
