@@ -202,8 +202,9 @@ def prepare_sqlite(size: int, seed: int, rebuild: bool) -> tuple[str, dict]:
         path.unlink(missing_ok=True)
     if not path.exists():
         building = path.with_suffix(".building")
-        for leftover in CACHE.glob(building.name + "*"):
-            leftover.unlink()
+        # Older builds of the same data set (another definition or generator) and leftovers.
+        for stale in [*CACHE.glob(f"sqlite_{size}_s{seed}_*"), *CACHE.glob(building.name + "*")]:
+            stale.unlink()
         url = f"sqlite:///{building}"
         print(f"  building {path.name} ({size:,} responses) ...", flush=True)
         info["built_s"] = round(fill_database(url, size, seed), 1)
@@ -233,7 +234,11 @@ def prepare_postgres(cluster: CachedPostgres, size: int, seed: int,
             conn.exec_driver_sql(f'DROP DATABASE "{name}"')
             exists = False
         if not exists:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}_building"')
+            # Older builds of the same data set (another definition or generator), leftovers.
+            stale = conn.scalars(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                 {"p": f"bench\\_{size}\\_s{seed}\\_%"}).all()
+            for old_name in stale:
+                conn.exec_driver_sql(f'DROP DATABASE "{old_name}"')
             conn.exec_driver_sql(f'CREATE DATABASE "{name}_building"')
     if not exists:
         print(f"  building {name} ({size:,} responses; minutes for a million) ...", flush=True)
