@@ -58,7 +58,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to this app."""
-    from surveyapp.db import tune_sqlite
+    from surveyapp.db import tune_postgresql, tune_sqlite
     from surveyapp.extensions import (
         babel,
         compress,
@@ -93,6 +93,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            tune_postgresql(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:
