@@ -17,6 +17,7 @@ from sqlalchemy import orm
 from surveyapp import create_app
 from surveyapp.accounts.models import Role
 from surveyapp.accounts.services import create_user
+from surveyapp.analysis.summaries import clear_results_cache
 from surveyapp.cli import seed_demo_content
 from surveyapp.db import db
 from tests.formfiller import parse_forms
@@ -118,6 +119,13 @@ def base_app(engine_name, request, workdir):
 
 def _app_context_id() -> int:
     return id(flask_globals.app_ctx._get_current_object())
+
+
+@pytest.fixture(autouse=True)
+def fresh_results_cache():
+    """Results cached by one test never answer another (rolled-back ids come back)."""
+    yield
+    clear_results_cache()
 
 
 @pytest.fixture

@@ -63,6 +63,8 @@ class Catalogue:
     questions: list[CatalogueQuestion]
     #: Version number by version id, for published versions.
     version_numbers: dict[int, int]
+    #: What the texts were built from: (version id, text revision) of each published version.
+    revision: tuple[tuple[int, int], ...] = ()
 
     def get(self, code: str) -> CatalogueQuestion | None:
         """The question with ``code``, or ``None``."""
@@ -117,4 +119,5 @@ def load_catalogue(questionnaire: Questionnaire, lang: str) -> Catalogue:
             # the builder refuses that change, so old data of that kind cannot arise here.
     return Catalogue(questionnaire=questionnaire, lang=lang,
                      questions=[by_code[code] for code in order],
-                     version_numbers={v.id: v.number for v in versions})
+                     version_numbers={v.id: v.number for v in versions},
+                     revision=tuple((v.id, v.text_revision) for v in versions))

@@ -8,12 +8,15 @@ place shows the same numbers, protected the same way (``protection``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from surveyapp.accounts.models import Unit
@@ -404,10 +407,59 @@ def overview(catalogue: Catalogue, flt: ResultFilter, k: int) -> Overview:
         last_day=ordered_days[-1] if ordered_days else None)
 
 
+#: Results by what they were computed from (see ``_data_state``); evaluators open the same
+#: results again and again, while responses arrive far more slowly.
+_RESULTS_CACHE: OrderedDict[tuple, Results] = OrderedDict()
+RESULTS_CACHE_SIZE = 64
+_RESULTS_LOCK = threading.Lock()
+
+
+def _data_state(questionnaire_id: int) -> tuple:
+    """What changes whenever any result could: responses per status and the newest response.
+
+    A submission or withdrawal moves a response between statuses, an erasure or a purge
+    lowers a count, a new draft raises the newest id. Answers of sent responses never change.
+    """
+    counts = db.session.execute(
+        # max(start_key): random per response, so a restored or rebuilt database with the
+        # same counts and ids still gets a state of its own.
+        sa.select(Response.status, sa.func.count(), sa.func.max(Response.id),
+                  sa.func.max(Response.start_key))
+        .where(Response.questionnaire_id == questionnaire_id)
+        .group_by(Response.status)).all()
+    return tuple(sorted((str(status), *rest) for status, *rest in counts))
+
+
+def clear_results_cache() -> None:
+    """Forget every cached result (tests; after changing responses behind the app's back)."""
+    with _RESULTS_LOCK:
+        _RESULTS_CACHE.clear()
+
+
 def build_results(catalogue: Catalogue, flt: ResultFilter, with_texts: bool = True,
                   threshold: int | None = None) -> Results:
-    """Every summary of the filtered responses, with small groups hidden."""
+    """Every summary of the filtered responses, with small groups hidden.
+
+    Computed once per state of the data: until a response is sent, withdrawn or erased, the
+    same request is answered from a per-process cache.
+    """
     k = catalogue.questionnaire.min_group_size if threshold is None else threshold
+    key = (catalogue.questionnaire.id, catalogue.lang, catalogue.revision, flt, with_texts, k,
+           str(get_locale()), _data_state(catalogue.questionnaire.id))
+    with _RESULTS_LOCK:
+        if key in _RESULTS_CACHE:
+            _RESULTS_CACHE.move_to_end(key)
+            return replace(_RESULTS_CACHE[key], catalogue=catalogue)
+    results = _compute_results(catalogue, flt, with_texts, k)
+    with _RESULTS_LOCK:
+        _RESULTS_CACHE[key] = results
+        if len(_RESULTS_CACHE) > RESULTS_CACHE_SIZE:
+            _RESULTS_CACHE.popitem(last=False)
+    return results
+
+
+def _compute_results(catalogue: Catalogue, flt: ResultFilter, with_texts: bool,
+                     k: int) -> Results:
     summary = overview(catalogue, flt, k)
     suppressed = is_too_small(summary.complete, k)
     questions = [] if suppressed else summarise_questions(catalogue, flt, k, with_texts)

@@ -12,7 +12,7 @@ from surveyapp.analysis.catalogue import load_catalogue
 from surveyapp.analysis.crosstab import build_crosstab
 from surveyapp.analysis.filters import ResultFilter
 from surveyapp.analysis.protection import protect_counts, protect_table
-from surveyapp.analysis.summaries import build_results
+from surveyapp.analysis.summaries import build_results, clear_results_cache
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.services import get_by_slug
@@ -152,9 +152,22 @@ def test_both_ways_of_counting_agree(app, answered, monkeypatch, complement):
     catalogue = load_catalogue(answered, "de")
     expected = build_results(catalogue, ResultFilter(), threshold=1)
     monkeypatch.setattr(Selection, "by_complement", property(lambda self: complement))
+    clear_results_cache()
     again = build_results(catalogue, ResultFilter(), threshold=1)
     for before, after in zip(expected.questions, again.questions, strict=True):
         assert (before.n, [c.count for c in before.cells], before.stats, before.bins,
                 [[c.count for c in r.cells] for r in before.rows]) == (
             after.n, [c.count for c in after.cells], after.stats, after.bins,
             [[c.count for c in r.cells] for r in after.rows]), before.question.code
+
+
+def test_results_are_recomputed_when_a_response_arrives(app, answered):
+    catalogue = load_catalogue(answered, "de")
+    first = build_results(catalogue, ResultFilter(), threshold=1)
+    assert build_results(catalogue, ResultFilter(), threshold=1).questions[0] is \
+        first.questions[0], "the same state of the data is answered from the cache"
+    respondent = Respondent(app.test_client(), SLUG, lang="de")
+    respondent.start(consent=True)
+    respondent.complete()
+    again = build_results(catalogue, ResultFilter(), threshold=1)
+    assert again.overview.complete == first.overview.complete + 1
