@@ -438,6 +438,11 @@ def child_results_sql(args) -> dict:
     qid = _questionnaire_id(conn, marker)
     sql = ("SELECT a.question_id, a.option_code, COUNT(*) "
            + COMPLETE_ANSWERS.format(m=marker) + " GROUP BY a.question_id, a.option_code")
+    return _time_driver_query(conn, sql, qid)
+
+
+def _time_driver_query(conn, sql: str, qid: int) -> dict:
+    """Cold and warm time of one aggregate through the bare driver; the number of groups."""
 
     def run():
         cursor = conn.cursor()
@@ -458,17 +463,7 @@ def child_results_sql_all(args) -> dict:
     sql = ("SELECT question_id, option_code, COUNT(*) FROM answers WHERE question_id IN "
            f"(SELECT q.id FROM questions q JOIN questionnaire_versions v ON v.id = q.version_id "
            f"WHERE v.questionnaire_id = {marker}) GROUP BY question_id, option_code")
-
-    def run():
-        cursor = conn.cursor()
-        cursor.execute(sql, (qid,))
-        return len(cursor.fetchall())
-
-    with Probe() as probe:
-        probe.time("cold_s", run)
-        groups = probe.time("warm_s", run)
-    conn.close()
-    return {**probe.out, "groups": groups}
+    return _time_driver_query(conn, sql, qid)
 
 
 def _export_file() -> Path:

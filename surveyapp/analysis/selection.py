@@ -34,10 +34,12 @@ class Selection:
     others: int
 
     @classmethod
-    def of(cls, catalogue: Catalogue, flt: ResultFilter) -> Selection:
-        """Measure the selection (two counts on the responses table)."""
-        ids = selected_ids(catalogue, flt)
-        selected = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+    def of(cls, catalogue: Catalogue, flt: ResultFilter,
+           selected: int | None = None) -> Selection:
+        """Measure the selection; ``selected`` if the caller has counted it already."""
+        if selected is None:
+            ids = selected_ids(catalogue, flt)
+            selected = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
             Response.questionnaire_id == catalogue.questionnaire.id))
         return cls(catalogue, flt, int(selected or 0), int(total or 0) - int(selected or 0))

@@ -292,9 +292,10 @@ def text_answers(catalogue: Catalogue, flt: ResultFilter, code: str, search: str
 
 
 def summarise_questions(catalogue: Catalogue, flt: ResultFilter, k: int,
-                        with_texts: bool = True) -> list[QuestionSummary]:
-    """One summary per question code, in questionnaire order."""
-    selection = Selection.of(catalogue, flt)
+                        with_texts: bool = True, selected: int | None = None
+                        ) -> list[QuestionSummary]:
+    """One summary per question code, in questionnaire order (``selected``: known count)."""
+    selection = Selection.of(catalogue, flt, selected)
     counts = _choice_counts(catalogue, selection)
     multiple = [q for q in catalogue.questions if q.kind == "multiple"]
     respondents = _respondent_counts(catalogue, selection, multiple)
@@ -462,7 +463,8 @@ def _compute_results(catalogue: Catalogue, flt: ResultFilter, with_texts: bool,
                      k: int) -> Results:
     summary = overview(catalogue, flt, k)
     suppressed = is_too_small(summary.complete, k)
-    questions = [] if suppressed else summarise_questions(catalogue, flt, k, with_texts)
+    questions = [] if suppressed else summarise_questions(catalogue, flt, k, with_texts,
+                                                          selected=summary.complete)
     for question in questions:
         question.not_answered = max(0, summary.complete - question.n)
     if suppressed:

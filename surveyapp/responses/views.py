@@ -319,6 +319,7 @@ def _render_page(questionnaire, version, response, token, current: Page, flow: F
                  errors: dict[str, str], *, message=None, status=200):
     shown = {q.code for q in flow.questions_on(current)}
     number, total = flow.position(current)
+    is_last = flow.neighbour(current, 1) is None
     earlier_pages = version.pages[: version.pages.index(current)]
     earlier_codes = {q.code for p in earlier_pages for q in p.questions}
     # What the page script needs to evaluate conditions on answers from earlier pages.
@@ -340,9 +341,8 @@ def _render_page(questionnaire, version, response, token, current: Page, flow: F
         message=message,
         number=number,
         total=total,
-        is_last=flow.neighbour(current, 1) is None,
-        receipt_offer=services.offer_receipt(token) if flow.neighbour(current, 1) is None
-        else None,
+        is_last=is_last,
+        receipt_offer=services.offer_receipt(token) if is_last else None,
         has_previous=flow.neighbour(current, -1) is not None,
         earlier_facts=earlier_facts,
         get_type=get_type,

@@ -333,6 +333,20 @@ def test_concurrent_submits_create_one_response(committing_app):
         assert count_rows(Response) == 1
 
 
+def send_twice_first_reply_lost(client, url: str, data) -> tuple[str, str]:
+    """Press "Send answers" twice; the first reply (and its session cookie) is lost.
+
+    Returns the receipt code the first reply showed and the page the second one leads to.
+    """
+    first = client.post(url, data=data)
+    first_code = re.search(r"<code>([A-Z0-9-]+)</code>",
+                           client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
+    with client.session_transaction() as session:
+        session.pop("receipt")
+    second = client.post(url, data=data)
+    return first_code, client.get(second.headers["Location"]).get_data(as_text=True)
+
+
 def test_repeated_send_gets_a_fresh_receipt_and_the_old_one_stops_working(app):
     """The browser keeps only the reply to the second "Send answers": it must carry a code."""
     from surveyapp.responses.services import digest
@@ -346,14 +360,7 @@ def test_repeated_send_gets_a_fresh_receipt_and_the_old_one_stops_working(app):
     respondent.start()
     data = respondent.last_page_data()
     data.pop("receipt")  # a form from before receipt offers: the code is renewed
-    first = client.post(respondent.url, data=data)
-    first_code = re.search(r"<code>([A-Z0-9-]+)</code>",
-                           client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
-    # The first reply (with its session cookie) never reached the browser.
-    with client.session_transaction() as session:
-        session.pop("receipt")
-    second = client.post(respondent.url, data=data)
-    done = client.get(second.headers["Location"]).get_data(as_text=True)
+    first_code, done = send_twice_first_reply_lost(client, respondent.url, data)
     second_code = re.search(r"<code>([A-Z0-9-]+)</code>", done).group(1)
     assert second_code != first_code
     response = db.session.scalars(sa.select(Response)).one()
@@ -370,13 +377,7 @@ def test_repeated_send_of_an_anonymous_response_shows_the_stored_code(app):
     respondent.start()
     data = respondent.last_page_data()
     assert data.get("receipt"), "the last page offers a signed receipt code"
-    first = client.post(respondent.url, data=data)
-    first_code = re.search(r"<code>([A-Z0-9-]+)</code>",
-                           client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
-    with client.session_transaction() as session:
-        session.pop("receipt")
-    second = client.post(respondent.url, data=data)
-    thanks = client.get(second.headers["Location"]).get_data(as_text=True)
+    first_code, thanks = send_twice_first_reply_lost(client, respondent.url, data)
     assert re.search(r"<code>([A-Z0-9-]+)</code>", thanks).group(1) == first_code
     response = db.session.scalars(sa.select(Response)).one()
     assert response.receipt_digest == digest(first_code)
