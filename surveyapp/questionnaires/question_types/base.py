@@ -51,6 +51,23 @@ class Label:
     lang: str
 
 
+@dataclass(frozen=True)
+class BuilderSetting:
+    """One setting a type offers in the questionnaire builder, stored in ``Question.settings``.
+
+    ``kind`` says how it is typed in and stored: ``integer``, ``number``, ``date`` (ISO) or
+    ``text`` (a text per language, edited in the base language). ``not_above`` names a setting
+    this one may not exceed (a minimum and its maximum).
+    """
+
+    key: str
+    label: Any
+    kind: str
+    minimum: float | None = None
+    maximum: float | None = None
+    not_above: str | None = None
+
+
 class AnswerInvalid(ValueError):
     """The posted answer cannot be stored; ``message`` is shown next to the question."""
 
@@ -116,6 +133,8 @@ class QuestionType:
     summary_kind: ClassVar[str] = "text"
     #: Answers that name or reach a person (e-mail): counted in results, never listed.
     is_personal: ClassVar[bool] = False
+    #: The settings the builder offers for this type (a subset of ``settings_keys``).
+    builder_settings: ClassVar[tuple[BuilderSetting, ...]] = ()
 
     @property
     def template(self) -> str:

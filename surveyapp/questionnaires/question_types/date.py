@@ -9,6 +9,7 @@ from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.question_types.base import (
     AnswerInvalid,
     AnswerValue,
+    BuilderSetting,
     TypedValueType,
     definition_errors_for_settings,
     parse_number,
@@ -39,6 +40,10 @@ class Date(TypedValueType):
     settings_keys = ("min", "max")
     input_kind = "date"
     summary_kind = "date"
+    builder_settings = (
+        BuilderSetting("min", _l("Earliest accepted date"), "date", not_above="max"),
+        BuilderSetting("max", _l("Latest accepted date"), "date"),
+    )
 
     def definition_errors(self, question: Question) -> list[str]:
         settings = question.settings or {}

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from surveyapp.questionnaires.question_types.base import BuilderSetting
 from surveyapp.questionnaires.question_types.integer import Integer
 
 
@@ -12,3 +13,7 @@ class Decimal(Integer):
     label = _l("Decimal number")
     input_kind = "decimal"
     whole = False
+    builder_settings = (
+        BuilderSetting("min", _l("Smallest accepted number"), "number", not_above="max"),
+        BuilderSetting("max", _l("Largest accepted number"), "number"),
+    )

@@ -7,6 +7,7 @@ from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.question_types.base import (
     AnswerInvalid,
     AnswerValue,
+    BuilderSetting,
     Facts,
     TypedValueType,
     definition_errors_for_settings,
@@ -24,6 +25,10 @@ class Integer(TypedValueType):
     summary_kind = "number"
     condition_ops = frozenset({"answered", "not_answered", "equals", "lt", "le", "gt", "ge"})
     whole = True
+    builder_settings = (
+        BuilderSetting("min", _l("Smallest accepted number"), "integer", not_above="max"),
+        BuilderSetting("max", _l("Largest accepted number"), "integer"),
+    )
 
     def definition_errors(self, question: Question) -> list[str]:
         settings = question.settings or {}

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from surveyapp.questionnaires.question_types.base import BuilderSetting
 from surveyapp.questionnaires.question_types.short_text import ShortText
 
 
@@ -12,3 +13,6 @@ class LongText(ShortText):
     label = _l("Long text")
     default_length = 2000
     longest = 5000
+    builder_settings = (
+        BuilderSetting("max_length", _l("Longest answer (characters)"), "integer", 1, longest),
+    )

@@ -13,6 +13,7 @@ from surveyapp.questionnaires.question_types.base import (
     SEP,
     AnswerInvalid,
     AnswerValue,
+    BuilderSetting,
     ChoiceType,
     MultiCheckbox,
     other_text,
@@ -26,6 +27,11 @@ class MultipleChoice(ChoiceType):
     label = _l("Multiple choice")
     settings_keys = ("min_selections", "max_selections")
     summary_kind = "multiple"
+    builder_settings = (
+        BuilderSetting("min_selections", _l("Fewest options to choose"), "integer", 1,
+                       not_above="max_selections"),
+        BuilderSetting("max_selections", _l("Most options to choose"), "integer", 1),
+    )
 
     def definition_errors(self, question: Question) -> list[str]:
         errors = super().definition_errors(question)

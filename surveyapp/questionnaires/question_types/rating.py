@@ -6,6 +6,7 @@ from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.question_types.base import (
     PREFER_NOT,
     AnswerValue,
+    BuilderSetting,
     ChoiceType,
     Facts,
     Label,
@@ -24,6 +25,10 @@ class Rating(ChoiceType):
     allows_other = False
     settings_keys = ("min_label", "max_label")
     summary_kind = "scale"
+    builder_settings = (
+        BuilderSetting("min_label", _l("Label at 0"), "text"),
+        BuilderSetting("max_label", _l("Label at 10"), "text"),
+    )
     condition_ops = frozenset(
         {"answered", "not_answered", "equals", "lt", "le", "gt", "ge"}
     )

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from surveyapp.questionnaires.models import Question
 from surveyapp.questionnaires.question_types.base import (
     AnswerValue,
+    BuilderSetting,
     TypedValueType,
     definition_errors_for_settings,
     too_long,
@@ -19,6 +20,9 @@ class ShortText(TypedValueType):
     settings_keys = ("max_length",)
     default_length = 200
     longest = 500
+    builder_settings = (
+        BuilderSetting("max_length", _l("Longest answer (characters)"), "integer", 1, longest),
+    )
 
     def max_length(self, question: Question) -> int:
         """The longest accepted answer."""

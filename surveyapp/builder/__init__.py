@@ -1,0 +1,1 @@
+"""The questionnaire builder: start, edit and publish questionnaires in the browser."""
