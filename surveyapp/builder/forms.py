@@ -171,7 +171,9 @@ def read_question_form(form: MultiDict) -> tuple[QuestionChange, dict[str, str]]
         has_other=form.get("other") == "y", has_prefer_not=form.get("prefer_not") == "y",
         settings=settings, options=options, rows=rows,
         new_options=_lines(form.get("new_options")), new_rows=_lines(form.get("new_rows")),
-        action=(action.group(1), int(action.group(2))) if action else None)
+        action=(action.group(1), int(action.group(2))) if action else None,
+        raw_settings={s.key: form.get(f"setting-{s.key}", "")
+                      for s in (question_type.builder_settings if question_type else ())})
     return change, errors
 
 
@@ -186,7 +188,7 @@ def typed_values(question: Question, change: QuestionChange | None, base: str) -
             "code": change.code, "type": change.type_name, "required": change.is_required,
             "text": change.text, "help": change.help, "other": change.has_other,
             "prefer_not": change.has_prefer_not,
-            "settings": {k: "" if v is None else v for k, v in change.settings.items()},
+            "settings": change.raw_settings,
             "options": change.options, "rows": change.rows,
             "new_options": "\n".join(change.new_options), "new_rows": "\n".join(change.new_rows),
         }

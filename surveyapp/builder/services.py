@@ -329,6 +329,8 @@ def make_changes(questionnaire: Questionnaire, user_id: int | None) -> Questionn
             for choice in question.choices:
                 Option(question=new_question, position=choice.position, code=choice.code,
                        label=dict(choice.label), is_row=choice.is_row)
+    # Added once built: pages, questions and options follow from the version by cascade.
+    db.session.add(version)
     db.session.flush()
     record(user_id, "questionnaire.new_version", f"questionnaire:{questionnaire.slug} "
            f"v{version.number}")
@@ -738,6 +740,8 @@ class QuestionChange:
     new_rows: list[str]
     #: ``("delete"|"up"|"down", option id)`` or ``None``.
     action: tuple[str, int] | None = None
+    #: The settings as typed, to show them again when the save is refused.
+    raw_settings: dict[str, str] = field(default_factory=dict)
 
 
 def update_question(questionnaire: Questionnaire, version: QuestionnaireVersion,
@@ -867,6 +871,7 @@ def _apply_choices(question: Question, base: str, is_row: bool,
         all_codes.add(code)
         option = Option(question=question, position=0, code=code, is_row=is_row,
                         label={base: label})
+        db.session.add(option)  # SQLAlchemy 2 does not cascade along the backref
         order.append(option)
     offset = 1000 if is_row else 0  # rows after options; positions only order each kind
     for position, option in enumerate(order, start=1):
