@@ -504,7 +504,7 @@ def rename_page(page: Page, token: str | None, base: str, title: str) -> None:
 
 
 def delete_page(version: QuestionnaireVersion, page: Page, token: str | None,
-                answered: set[str]) -> list[str]:
+                answered: set[str], user_id: int | None = None) -> list[str]:
     """Remove a page with its questions; return the codes retired (they had answers)."""
     _check(token, structure_token(version))
     if len(version.pages) == 1:
@@ -516,6 +516,8 @@ def delete_page(version: QuestionnaireVersion, page: Page, token: str | None,
         db.session.delete(page)
         _renumber(version.pages)
     db.session.flush()
+    record(user_id, "questionnaire.delete_page",
+           f"questionnaire:{version.questionnaire.slug} v{version.number} {page.code}")
     return [code for code in codes if code in answered]
 
 
@@ -666,7 +668,7 @@ def duplicate_question(questionnaire: Questionnaire, version: QuestionnaireVersi
 
 
 def delete_question(version: QuestionnaireVersion, question: Question, token: str | None,
-                    answered: set[str]) -> bool:
+                    answered: set[str], user_id: int | None = None) -> bool:
     """Remove a question from the draft; ``True`` when it had answers (it is then retired).
 
     A retired question leaves only the new version: its answers keep their version and its
@@ -683,7 +685,10 @@ def delete_question(version: QuestionnaireVersion, question: Question, token: st
     db.session.delete(question)
     _renumber(page.questions)
     db.session.flush()
-    return question.code in answered
+    retired = question.code in answered
+    record(user_id, "questionnaire.retire_question" if retired else "questionnaire.delete_question",
+           f"questionnaire:{version.questionnaire.slug} v{version.number} {question.code}")
+    return retired
 
 
 def move_question(version: QuestionnaireVersion, question: Question, token: str | None, *,

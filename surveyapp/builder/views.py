@@ -261,7 +261,8 @@ def page(slug: str, page_id: int):
             message = _("Page moved.")
         elif action == "delete":
             retired = services.delete_page(version, target, token,
-                                           services.answered_codes(questionnaire))
+                                           services.answered_codes(questionnaire),
+                                           current_user.id)
             message = _retired_message(retired) or _("Page removed.")
         else:
             abort(400)
@@ -402,7 +403,8 @@ def question_structure(slug: str, question_id: int):
             message = _("Question duplicated.")
         elif action == "delete":
             retired = services.delete_question(version, current, token,
-                                               services.answered_codes(questionnaire))
+                                               services.answered_codes(questionnaire),
+                                               current_user.id)
             anchor = f"page-{current.page_id}"
             message = (_retired_message([current.code]) if retired
                        else _("Question removed."))

@@ -153,6 +153,8 @@ def test_live_rules_refuse_meaning_changes_and_retire_instead(app, builder, publ
     assert "Retire" in builder.get(f"/staff/build/{SLUG}").get_data(as_text=True)
     response = builder.post(action, data={**data, "action": "delete"})
     assert "Retired: note" in builder.get(response.headers["Location"]).get_data(as_text=True)
+    targets = {e.action: e.target for e in db.session.scalars(sa.select(AuditEntry))}
+    assert targets["questionnaire.retire_question"] == f"questionnaire:{SLUG} v2 note"
 
 
 def test_answers_of_v1_still_show_after_an_edited_v2_is_published(app, builder, published):
