@@ -11,7 +11,7 @@ THREADS ?= 1
 # Seconds a request may take: an XLSX export of 100,000 responses needs about a minute.
 TIMEOUT ?= 180
 
-.PHONY: run dev test install translations lint bench bench-analysis clean
+.PHONY: run dev test install translations lint bench bench-analysis bench-builder clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: install
 ## the generated databases are cached in benchmarks/.cache/ (the first 1M build takes a while).
 bench-analysis: install
 	$(BIN)/python benchmarks/analysis.py
+
+## The builder's edit page with 300 questions and 5,000 options, next to its baselines.
+bench-builder: install
+	$(BIN)/python benchmarks/builder.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -139,6 +139,28 @@ def editable_tree(questionnaire: Questionnaire, *, lock: bool = False) -> Questi
     return version
 
 
+def outline(questionnaire: Questionnaire) -> tuple[QuestionnaireVersion, dict[int, int]]:
+    """The newest version's pages and questions without their options, and option counts.
+
+    The editor shows every question but opens one at a time: loading thousands of options
+    only to count them was most of its time (benchmarks/builder.py).
+    """
+    latest = questionnaire.latest_version
+    if latest is None:
+        raise LookupError("no version")
+    version = db.session.scalar(
+        sa.select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.id == latest.id)
+        .options(selectinload(QuestionnaireVersion.pages).selectinload(Page.questions))
+        .execution_options(populate_existing=True))
+    counts = dict(db.session.execute(
+        sa.select(Option.question_id, sa.func.count())
+        .join(Question, Question.id == Option.question_id)
+        .where(Question.version_id == version.id)
+        .group_by(Option.question_id)).all())
+    return version, counts
+
+
 def find_question(version: QuestionnaireVersion, question_id: int) -> Question | None:
     """The draft's question with this id."""
     return next((q for p in version.pages for q in p.questions if q.id == question_id), None)

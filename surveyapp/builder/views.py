@@ -129,10 +129,9 @@ def _render_editor(questionnaire, status: int = 200, *, typed=None, question_mes
                    texts_form=None, open_question: int | None = None, problems=None,
                    missing=None):
     draft = services.draft_version(questionnaire)
-    version = (services.editable_tree(questionnaire) if draft is not None
-               else (questionnaire.latest_version and
-                     services.load_version(questionnaire.latest_version.id)))
-    if version is None:
+    try:
+        version, option_counts = services.outline(questionnaire)
+    except LookupError:
         abort(404)
     base = questionnaire.base_language
     if texts_form is None:
@@ -143,7 +142,7 @@ def _render_editor(questionnaire, status: int = 200, *, typed=None, question_mes
     answered = services.answered_codes(questionnaire)
     return render_template(
         "builder/edit.html", questionnaire=questionnaire, version=version,
-        is_draft=draft is not None, base=base, texts_form=texts_form,
+        is_draft=draft is not None, option_counts=option_counts, base=base, texts_form=texts_form,
         structure=services.structure_token(version), answered=answered,
         typed=typed or {}, question_messages=question_messages or {},
         open_question=open_question or request.args.get("open", type=int),
@@ -316,11 +315,18 @@ def add_question(slug: str, page_id: int):
     return _back(questionnaire, f"q-{question.id}", open=question.id)
 
 
-@bp.route("/<slug>/questions/<int:question_id>", methods=["POST"])
+@bp.route("/<slug>/questions/<int:question_id>", methods=["GET", "POST"])
 @permission_required(Permission.BUILD)
 def question(slug: str, question_id: int):
-    """Save one question with its options (and the option button pressed, if any)."""
+    """Save one question with its options (and the option button pressed, if any).
+
+    GET opens the question's editor: alone for builder.js, else in the whole page.
+    """
     questionnaire = _questionnaire(slug)
+    if request.method == "GET":
+        if not _is_fetch() or services.draft_version(questionnaire) is None:
+            return _back(questionnaire, f"q-{question_id}", open=question_id)
+        return _question_fragment(questionnaire, question_id)
     change, errors = read_question_form(request.form)
     try:
         version = services.editable_tree(questionnaire, lock=True)
@@ -366,6 +372,7 @@ def _question_fragment(questionnaire, question_id: int, *, typed=None, errors=No
         abort(404)
     return render_template(
         "builder/_question_fragment.html", questionnaire=questionnaire, version=version,
+        option_counts={question_id: len(current.choices)},
         q=current, base=questionnaire.base_language, structure=services.structure_token(version),
         answered=services.answered_codes(questionnaire), typed={question_id: typed},
         question_messages={question_id: errors or {}}, saved_message=message,

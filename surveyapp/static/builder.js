@@ -101,6 +101,29 @@
     });
   });
 
+  /* Opening a question's editor in place, so that other open editors keep their typing. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a.edit-link");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    event.preventDefault();
+    var item = link.closest(".bq");
+    fetch(link.dataset.fragment, { credentials: "same-origin", headers: { "X-Requested-With": "builder" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html.trim();
+        var fresh = holder.content.querySelector(".bq");
+        item.replaceWith(fresh);
+        enhanceOptions(fresh);
+        var first = fresh.querySelector("textarea, input:not([type=hidden])");
+        if (first) { first.focus(); }
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+
   /* Drag and drop */
   function layout() {
     return Array.from(root.querySelectorAll(":scope > .bpage")).map(function (page) {
@@ -152,7 +175,7 @@
     window.Sortable.create(root, { handle: ".page-handle", animation: 150, onEnd: sendOrder });
     root.querySelectorAll(".bquestions").forEach(function (list) {
       window.Sortable.create(list, {
-        group: "questions", handle: "summary > .drag-handle", animation: 150, onEnd: sendOrder
+        group: "questions", handle: ".bq-summary > .drag-handle", animation: 150, onEnd: sendOrder
       });
     });
     enhanceOptions(document);

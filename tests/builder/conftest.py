@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -97,8 +98,14 @@ def page_forms(html: str) -> list[tuple[str, dict]]:
 
 
 def editor_form(client, slug: str, action_part: str, index: int = 0) -> tuple[str, dict]:
-    """The editor's ``index``-th form whose action contains ``action_part``."""
-    html = client.get(f"/staff/build/{slug}").get_data(as_text=True)
-    matches = [(a, d) for a, d in page_forms(html) if action_part in a]
+    """The editor's ``index``-th form whose action contains ``action_part``.
+
+    A question's own form is on the page only while it is open: it is opened first.
+    """
+    opened = re.match(r"^/questions/(\d+)$", action_part)
+    query = f"?open={opened.group(1)}" if opened else ""
+    html = client.get(f"/staff/build/{slug}{query}").get_data(as_text=True)
+    matches = [(a, d) for a, d in page_forms(html)
+               if action_part in a and (not opened or a.endswith(action_part))]
     assert matches, f"no form posting to {action_part}"
     return matches[index]

@@ -223,5 +223,5 @@ def test_a_background_save_returns_only_that_question(app, builder, exit_draft):
                     headers={"X-Requested-With": "builder"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert html.strip().startswith('<li class="bq"') and "Nur diese Frage" in html
+    assert html.strip().startswith('<li class="bq is-open"') and "Nur diese Frage" in html
     assert "<html" not in html and "Saved." in html

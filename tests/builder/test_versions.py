@@ -150,7 +150,7 @@ def test_live_rules_refuse_meaning_changes_and_retire_instead(app, builder, publ
     # Deleting an answered question retires it.
     note = question_by_code(SLUG, "note")
     action, data = editor_form(builder, SLUG, f"/questions/{note.id}/structure")
-    assert "Retire" in builder.get(f"/staff/build/{SLUG}").get_data(as_text=True)
+    assert "Retire" in builder.get(f"/staff/build/{SLUG}?open={note.id}").get_data(as_text=True)
     response = builder.post(action, data={**data, "action": "delete"})
     assert "Retired: note" in builder.get(response.headers["Location"]).get_data(as_text=True)
     targets = {e.action: e.target for e in db.session.scalars(sa.select(AuditEntry))}
