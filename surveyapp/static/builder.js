@@ -22,7 +22,8 @@
 
   function post(form, submitter) {
     var data = new FormData(form, submitter || undefined);
-    return fetch(form.action, {
+    // getAttribute: the buttons named "action" shadow the form's action property.
+    return fetch(form.getAttribute("action"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "X-Requested-With": "builder" }
     });

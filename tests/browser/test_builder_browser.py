@@ -1,0 +1,151 @@
+"""The builder in Chromium: start from the exit-survey template, add a question with a
+condition, publish; a respondent answers on a 390 px phone; a live edit makes version 2 and
+the earlier answers still show in the results."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+if not os.environ.get("SURVEYAPP_REQUIRE_BROWSER"):
+    pytest.importorskip("playwright", reason="browser tests skipped: Playwright is not installed")
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from surveyapp.accounts.models import Role
+from surveyapp.accounts.services import create_user
+from surveyapp.db import db
+from surveyapp.questionnaires.models import Question
+from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.responses.models import Answer, Response, ResponseStatus
+from tests.browser.walker import assert_fits_phone, complete, screenshot, start
+
+SLUG = "exit-browser"
+EMAIL = "browser-builder@example.org"
+PASSWORD = "a long enough password"
+#: Asked of people who would come back: written in the definition format, both languages,
+#: with its condition (the condition editor is a page of its own).
+EVENTS_QUESTION = {
+    "code": "which_events", "type": "short_text",
+    "text": {"de": "Zu welchen Treffen kämen Sie?", "en": "Which meetings would you come to?"},
+    "show_if": {"all": [{"question": "come_back", "op": "one_of", "values": ["yes", "maybe"]}]},
+}
+
+
+@pytest.fixture(scope="module")
+def builder_account(live_app):
+    with live_app.app_context():
+        create_user(EMAIL, Role.BUILDER, PASSWORD)
+        db.session.commit()
+
+
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/staff/login")
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+
+
+def open_question(page, code: str):
+    """Open a question's editor in place (builder.js) and return its list item."""
+    item = page.locator(".bq", has=page.locator(".bq-summary .code", has_text=code)).first
+    item.locator("a.edit-link").click()
+    editor = page.locator(".bq.is-open", has=page.locator(".bq-summary .code", has_text=code))
+    expect(editor.locator("form.question-form")).to_be_visible()
+    return editor
+
+
+def publish(page) -> None:
+    with page.expect_navigation():
+        page.locator("form.publish-form button").click()
+    expect(page.locator(".notice.success").first).to_be_visible()
+
+
+def test_build_publish_answer_edit_live(live_app, live_server, new_phone, builder_account,
+                                        screenshots):
+    staff = new_phone("de-DE").new_page()
+    log_in(staff, live_server)
+    staff.goto(f"{live_server}/staff/questionnaires/")
+    staff.locator("main a.button.primary").click()  # "New questionnaire"
+    staff.check("input[name='template-template'][value='exit-survey']")
+    staff.fill("#template-slug", SLUG)
+    with staff.expect_navigation():
+        staff.locator("form:has(input[name=how][value=template]) button[type=submit]").click()
+    assert staff.url.endswith(f"/staff/build/{SLUG}")
+    assert_fits_phone(staff)
+    screenshot(staff, screenshots, "builder-edit-de")
+
+    # A question with a condition, pasted in the definition format, on the last page.
+    last_page = staff.locator(".bpage").last
+    last_page.locator("details summary").last.click()
+    last_page.locator("textarea[name=json]").fill(json.dumps(EVENTS_QUESTION))
+    with staff.expect_navigation():
+        last_page.locator("form.add-question button[type=submit]").click()
+    expect(staff.locator(".bq-summary .code", has_text="which_events")).to_have_count(1)
+
+    # Text typed into one question survives saving another (both open, saved in place).
+    first = open_question(staff, "member_duration")
+    first.locator("textarea[name=help]").fill("Ungefähr reicht.")
+    second = open_question(staff, "member_type")
+    second.locator("textarea[name=help]").fill("Die letzte Art zählt.")
+    second.locator("form.question-form button.primary").click()
+    expect(staff.locator(".bq.is-open .live-message .notice")).to_have_count(1)
+    first = staff.locator(".bq.is-open", has=staff.locator(".code", has_text="member_duration"))
+    expect(first.locator("textarea[name=help]")).to_have_value("Ungefähr reicht.")
+    first.locator("form.question-form button.primary").click()
+    expect(staff.locator(".bq.is-open .live-message .notice")).to_have_count(2)
+    # The English help texts, as a translator would add them on the translations page.
+    with live_app.app_context():
+        draft = get_by_slug(SLUG).latest_version
+        for question in draft.questions:
+            if question.help:
+                question.help = {**question.help, "en": "Help"}
+        db.session.commit()
+    publish(staff)
+
+    with live_app.app_context():
+        questionnaire = get_by_slug(SLUG)
+        assert questionnaire.is_open and questionnaire.published_version.number == 1
+        help_texts = {q.code: q.help.get("de") for q in questionnaire.published_version.questions}
+        assert help_texts["member_duration"] == "Ungefähr reicht."
+        assert help_texts["member_type"] == "Die letzte Art zählt."
+        # Results show groups of one here, so that a single answer is visible.
+        questionnaire.min_group_size = 1
+        db.session.commit()
+
+    # A respondent answers on a phone.
+    respondent = new_phone("de-DE").new_page()
+    start(respondent, live_server, SLUG, "de", "ltr")
+    complete(respondent, lang="de", direction="ltr", javascript=True)
+    with live_app.app_context():
+        questionnaire = get_by_slug(SLUG)
+        sent = db.session.scalars(sa.select(Response).where(
+            Response.questionnaire_id == questionnaire.id,
+            Response.status == ResponseStatus.COMPLETE)).all()
+        assert len(sent) == 1 and sent[0].version_id == questionnaire.published_version.id
+        assert "open_events" in set(db.session.scalars(
+            sa.select(Question.code).join(Answer, Answer.question_id == Question.id)
+            .where(Answer.response_id == sent[0].id)))
+
+    # A live edit: version 2 changes a text and retires the answered yes/no question.
+    staff.goto(f"{live_server}/staff/build/{SLUG}")
+    with staff.expect_navigation():
+        staff.locator("form[action$='/make-changes'] button").click()
+    editor = open_question(staff, "open_events")
+    expect(editor.locator("select[name=type] option[selected]")).to_have_count(1)
+    expect(editor.locator("input[name=code]")).to_have_attribute("readonly", "")
+    with staff.expect_navigation():
+        editor.locator("form.structure-form button[value=delete]").click()
+    expect(staff.locator(".notice.success")).to_contain_text("open_events")
+    publish(staff)
+    with live_app.app_context():
+        assert get_by_slug(SLUG).published_version.number == 2
+
+    staff.goto(f"{live_server}/staff/results/{SLUG}")
+    results = staff.locator("main")
+    expect(results).to_contain_text("Würden Sie weiterhin offene Veranstaltungen")
+    screenshot(staff, screenshots, "builder-results-after-v2")
