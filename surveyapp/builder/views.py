@@ -140,16 +140,26 @@ def _render_editor(questionnaire, status: int = 200, *, typed=None, question_mes
                                intro=version.intro.get(base, ""),
                                thank_you=version.thank_you.get(base, ""))
     answered = services.answered_codes(questionnaire)
+    open_question = open_question or request.args.get("open", type=int)
+    fixed = _answered_choices(questionnaire, version, open_question, answered)
     return render_template(
-        "builder/edit.html", questionnaire=questionnaire, version=version,
+        "builder/edit.html", answered_choices=fixed, questionnaire=questionnaire, version=version,
         is_draft=draft is not None, option_counts=option_counts, base=base, texts_form=texts_form,
         structure=services.structure_token(version), answered=answered,
         typed=typed or {}, question_messages=question_messages or {},
-        open_question=open_question or request.args.get("open", type=int),
+        open_question=open_question,
         types=REGISTRY, typed_values=typed_values, question_token=services.question_token,
         page_token=services.page_token, problems=problems or [], missing=missing or {},
         has_conditions="conditions.edit" in _view_functions(),
     ), status
+
+
+def _answered_choices(questionnaire, version, question_id, answered) -> tuple[set, set]:
+    """Option and row codes with answers, for the question open in the editor (fixed codes)."""
+    question = services.find_question(version, question_id) if question_id else None
+    if question is None or question.code not in answered:
+        return set(), set()
+    return services.answered_choice_codes(questionnaire, question.code)
 
 
 def _view_functions():
@@ -370,11 +380,14 @@ def _question_fragment(questionnaire, question_id: int, *, typed=None, errors=No
     current = services.find_question(version, question_id)
     if current is None:
         abort(404)
+    answered = services.answered_codes(questionnaire)
+    fixed = _answered_choices(questionnaire, version, question_id, answered)
     return render_template(
-        "builder/_question_fragment.html", questionnaire=questionnaire, version=version,
+        "builder/_question_fragment.html", answered_choices=fixed,
+        questionnaire=questionnaire, version=version,
         option_counts={question_id: len(current.choices)},
         q=current, base=questionnaire.base_language, structure=services.structure_token(version),
-        answered=services.answered_codes(questionnaire), typed={question_id: typed},
+        answered=answered, typed={question_id: typed},
         question_messages={question_id: errors or {}}, saved_message=message,
         open_question=question_id, types=REGISTRY, typed_values=typed_values,
         question_token=services.question_token, is_draft=True,

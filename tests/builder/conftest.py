@@ -17,6 +17,7 @@ from tests.conftest import csrf_token
 def login(app, email: str, role: Role):
     """A client logged in as a new account with ``role``; ``client.csrf`` holds a token."""
     user, _ = create_user(email, role, "a long enough password")
+    user_id = user.id
     db.session.commit()
     client = app.test_client()
     token = csrf_token(client.get("/staff/login").get_data(as_text=True))
@@ -24,7 +25,7 @@ def login(app, email: str, role: Role):
                                                  "password": "a long enough password"})
     assert response.status_code == 302
     client.csrf = token
-    client.user_id = user.id
+    client.user_id = user_id
     return client
 
 
@@ -40,6 +41,7 @@ def start_from_template(client, template: str = "exit-survey", slug: str = "my-e
         "csrf_token": client.csrf, "how": "template", "template-template": template,
         "template-slug": slug})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    db.session.commit()  # ends this session's read transaction: it sees the request's commit
     return get_by_slug(slug)
 
 

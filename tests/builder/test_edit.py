@@ -225,3 +225,17 @@ def test_a_background_save_returns_only_that_question(app, builder, exit_draft):
     assert response.status_code == 200
     assert html.strip().startswith('<li class="bq is-open"') and "Nur diese Frage" in html
     assert "<html" not in html and "Saved." in html
+
+
+def test_field_errors_are_summarised_with_links_to_the_fields(app, builder, exit_draft):
+    question = question_by_code(exit_draft, "member_duration")
+    first = question.options[0]
+    response = save(builder, exit_draft, question.id, text="",
+                    **{f"option-{first.id}-label": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = html.split("Please check the question")[1].split("</ul>")[0]
+    assert f'href="#q{question.id}-text"' in summary
+    assert f'href="#q{question.id}-option-{first.id}-label"' in summary
+    assert f'id="q{question.id}-text"' in html
+    assert f'id="q{question.id}-option-{first.id}-label"' in html
