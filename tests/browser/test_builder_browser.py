@@ -149,3 +149,33 @@ def test_build_publish_answer_edit_live(live_app, live_server, new_phone, builde
     results = staff.locator("main")
     expect(results).to_contain_text("Würden Sie weiterhin offene Veranstaltungen")
     screenshot(staff, screenshots, "builder-results-after-v2")
+
+
+def test_drag_and_drop_reorders_questions(live_app, live_server, chromium, builder_account):
+    context = chromium.new_context(viewport={"width": 1024, "height": 900}, locale="de-DE")
+    try:
+        page = context.new_page()
+        log_in(page, live_server)
+        page.goto(f"{live_server}/staff/build/new")
+        page.check("input[name='template-template'][value='mentors']")
+        page.fill("#template-slug", "drag-test")
+        with page.expect_navigation():
+            page.locator("form:has(input[name=how][value=template]) button[type=submit]").click()
+        first_list = page.locator(".bquestions").first
+        items = first_list.locator(":scope > .bq")
+        codes_before = items.locator(".bq-summary .code").all_inner_texts()
+        assert len(codes_before) >= 2
+        handle = items.nth(0).locator(".bq-summary .drag-handle")
+        target = items.nth(1)
+        box = target.bounding_box()
+        with page.expect_navigation():  # the order is saved, then the page reloads
+            handle.hover()
+            page.mouse.down()
+            page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.75, steps=12)
+            page.mouse.up()
+        with live_app.app_context():
+            version = get_by_slug("drag-test").latest_version
+            codes_after = [q.code for q in version.pages[0].questions]
+        assert codes_after[:2] == [codes_before[1], codes_before[0]]
+    finally:
+        context.close()
