@@ -117,7 +117,7 @@ def read_setting(setting: BuilderSetting, raw: str) -> tuple[object, str | None]
     return value, None
 
 
-ACTION = re.compile(r"^(delete|up|down):(\d+)$")
+ACTION = re.compile(r"^(delete|up|down|duplicate):(\d+)$")
 
 
 def _choices(form: MultiDict, prefix: str) -> list[tuple[int, str, str]]:

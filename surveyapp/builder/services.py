@@ -670,7 +670,8 @@ def draft_problems_of(definition: dict) -> list[str]:
 
 def duplicate_question(questionnaire: Questionnaire, version: QuestionnaireVersion,
                        question: Question, token: str | None) -> Question:
-    """A copy of ``question`` right after it, with a new code and no condition."""
+    """A copy of ``question`` right after it, with a new code (its condition still holds:
+    everything it refers to stays earlier)."""
     _check(token, structure_token(version))
     page = question.page
     for other in page.questions:
@@ -680,11 +681,45 @@ def duplicate_question(questionnaire: Questionnaire, version: QuestionnaireVersi
                     code=_new_code(questionnaire), type=question.type,
                     is_required=question.is_required, text=dict(question.text),
                     help=dict(question.help), settings=copy.deepcopy(question.settings),
-                    has_other=question.has_other, has_prefer_not=question.has_prefer_not)
+                    has_other=question.has_other, has_prefer_not=question.has_prefer_not,
+                    show_if=copy.deepcopy(question.show_if))
     for choice in question.choices:
         Option(question=twin, position=choice.position, code=choice.code,
                label=dict(choice.label), is_row=choice.is_row)
     db.session.add(twin)
+    db.session.flush()
+    return twin
+
+
+def duplicate_page(questionnaire: Questionnaire, version: QuestionnaireVersion, page: Page,
+                   token: str | None) -> Page:
+    """A copy of ``page`` with its questions right after it; the questions get new codes."""
+    _check(token, structure_token(version))
+    for other in version.pages:
+        if other.position > page.position:
+            other.position += 1
+    codes = {p.code for p in version.pages}
+    number = len(version.pages) + 1
+    while f"page_{number}" in codes:
+        number += 1
+    used = _used_codes(questionnaire)  # before the copy exists: queries flush the session
+    twin = Page(version=version, position=page.position + 1, code=f"page_{number}",
+                title=dict(page.title), show_if=copy.deepcopy(page.show_if))
+    for question in page.questions:
+        code_number = 1
+        while f"q{code_number}" in used:
+            code_number += 1
+        used.add(f"q{code_number}")
+        copied = Question(version=version, page=twin, position=question.position,
+                          code=f"q{code_number}", type=question.type,
+                          is_required=question.is_required, text=dict(question.text),
+                          help=dict(question.help), settings=copy.deepcopy(question.settings),
+                          has_other=question.has_other, has_prefer_not=question.has_prefer_not,
+                          show_if=copy.deepcopy(question.show_if))
+        for choice in question.choices:
+            Option(question=copied, position=choice.position, code=choice.code,
+                   label=dict(choice.label), is_row=choice.is_row)
+    db.session.add(twin)  # questions and options follow by cascade
     db.session.flush()
     return twin
 
@@ -765,7 +800,7 @@ class QuestionChange:
     rows: list[tuple[int, str, str]]
     new_options: list[str]
     new_rows: list[str]
-    #: ``("delete"|"up"|"down", option id)`` or ``None``.
+    #: ``("delete"|"up"|"down"|"duplicate", option id)`` or ``None``.
     action: tuple[str, int] | None = None
     #: The settings as typed, to show them again when the save is refused.
     raw_settings: dict[str, str] = field(default_factory=dict)
@@ -875,6 +910,18 @@ def _apply_choices(question: Question, base: str, is_row: bool,
         option.code = code
         option.label = _with_base(option.label, base, label)
         order.append(option)
+    if action and action[0] == "duplicate":
+        original = next((o for o in order if o.id == action[1]), None)
+        if original is not None:
+            taken = {o.code for o in order} | answered | {
+                c.code for c in question.choices if c.is_row is is_row}
+            number = 1
+            while f"{original.code}_{number}" in taken:
+                number += 1
+            twin = Option(question=question, position=0, code=f"{original.code}_{number}"[:32],
+                          is_row=is_row, label=dict(original.label))
+            db.session.add(twin)
+            order.insert(order.index(original) + 1, twin)
     if action and action[0] in ("up", "down"):
         ids = [o.id for o in order]
         if action[1] in ids:

@@ -251,7 +251,7 @@ def add_page(slug: str):
 @bp.route("/<slug>/pages/<int:page_id>", methods=["POST"])
 @permission_required(Permission.BUILD)
 def page(slug: str, page_id: int):
-    """Rename, move or delete a page."""
+    """Rename, move, duplicate or delete a page."""
     questionnaire = _questionnaire(slug)
     action = request.form.get("action")
     try:
@@ -268,6 +268,10 @@ def page(slug: str, page_id: int):
         elif action in ("up", "down"):
             services.move_page(version, target, token, -1 if action == "up" else 1)
             message = _("Page moved.")
+        elif action == "duplicate":
+            twin = services.duplicate_page(questionnaire, version, target, token)
+            page_id = twin.id
+            message = _("Page duplicated.")
         elif action == "delete":
             retired = services.delete_page(version, target, token,
                                            services.answered_codes(questionnaire),

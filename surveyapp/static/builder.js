@@ -81,18 +81,20 @@
     var form = event.target;
     if (form.classList.contains("question-form")) {
       event.preventDefault();
-      saveQuestion(form, event.submitter);
+      if (form.dataset.saving) { return; }  // a second tap while the first is on its way
+      form.dataset.saving = "1";
+      saveQuestion(form, event.submitter).finally(function () { delete form.dataset.saving; });
       return;
     }
-    if (form.dataset.sending) { return; }
+    if (form.dataset.sending) { event.preventDefault(); return; }  // no double submits
+    if (form.method.toLowerCase() === "post") { form.dataset.sending = "1"; }
     var others = Array.from(dirty).filter(function (f) { return f !== form && f.classList.contains("question-form"); });
     if (!others.length) { dirty.clear(); return; }
     event.preventDefault();
     var submitter = event.submitter;
     saveAllDirty().then(function (ok) {
-      if (!ok) { return; }  // a question needs attention: leave the page as it is
+      if (!ok) { delete form.dataset.sending; return; }  // a question needs attention first
       dirty.clear();
-      form.dataset.sending = "1";
       if (submitter && submitter.name) {
         var hidden = document.createElement("input");
         hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
@@ -100,6 +102,12 @@
       }
       form.submit();
     });
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {  // back to a page kept in memory: its forms may be sent again
+      document.querySelectorAll("form[data-sending]").forEach(function (f) { delete f.dataset.sending; });
+    }
   });
 
   /* Opening a question's editor in place, so that other open editors keep their typing. */

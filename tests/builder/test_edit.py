@@ -239,3 +239,28 @@ def test_field_errors_are_summarised_with_links_to_the_fields(app, builder, exit
     assert f'href="#q{question.id}-option-{first.id}-label"' in summary
     assert f'id="q{question.id}-text"' in html
     assert f'id="q{question.id}-option-{first.id}-label"' in html
+
+
+def test_options_and_pages_can_be_duplicated(app, builder, exit_draft):
+    question = question_by_code(exit_draft, "member_duration")
+    first = question.options[0]
+    assert save(builder, exit_draft, question.id,
+                action=f"duplicate:{first.id}").status_code == 302
+    options = question_by_code(exit_draft, "member_duration").options
+    assert options[1].label == first.label and options[1].code == f"{first.code}_1"
+    version = draft_version(get_by_slug(exit_draft))
+    second_page = version.pages[1]
+    codes = [q.code for q in second_page.questions]
+    action, data = editor_form(builder, exit_draft, f"/pages/{second_page.id}", index=1)
+    assert builder.post(action, data={**data, "action": "duplicate"}).status_code == 302
+    db.session.expire_all()
+    version = draft_version(get_by_slug(exit_draft))
+    twin = version.pages[2]
+    assert twin.title == second_page.title and len(version.pages) == 4
+    assert [q.type for q in twin.questions] == [q.type for q in version.pages[1].questions]
+    assert not set(codes) & {q.code for q in twin.questions}
+    # The copied conditions still refer to earlier questions: the draft stays publishable
+    # apart from the English texts, which the copies carry too.
+    from surveyapp.builder.services import draft_problems
+
+    assert draft_problems(get_by_slug(exit_draft), version) == []
