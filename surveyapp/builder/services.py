@@ -873,11 +873,29 @@ def update_question(questionnaire: Questionnaire, version: QuestionnaireVersion,
                                   answered_options, new_type.uses_options, change.action)
         retired += _apply_choices(question, base, True, change.rows, change.new_rows,
                                   answered_rows, new_type.uses_rows, change.action)
+        _give_starting_choices(question, base, new_type, answered_options | answered_rows)
     db.session.flush()
     errors = new_type.definition_errors(question)
     if errors:
         raise BuilderError(_("The question is not complete: %(problem)s.", problem=errors[0]))
     return retired
+
+
+def _give_starting_choices(question: Question, base: str, question_type,
+                           answered: set[str]) -> None:
+    """A type that needs options (or rows) and has none gets two options (one row) to edit.
+
+    Codes that answers hold are never given to a new option: they mean something already.
+    """
+    free = (f"n{number}" if f"{number}" in answered else f"{number}" for number in range(1, 99))
+    if question_type.uses_options and not question.options:
+        for number in (1, 2):
+            db.session.add(Option(question=question, position=number, code=next(free),
+                                  label={base: _("Option %(number)d", number=number)}))
+    if question_type.uses_rows and not question.rows:
+        code = next(c for c in (f"r{n}" for n in range(1, 99)) if c not in answered)
+        db.session.add(Option(question=question, position=1001, code=code, is_row=True,
+                              label={base: _("Row %(number)d", number=1)}))
 
 
 def _apply_choices(question: Question, base: str, is_row: bool,

@@ -140,6 +140,10 @@ def test_type_change_drops_options_of_types_without_them(app, builder, exit_draf
     assert save(builder, exit_draft, question.id, type="short_text").status_code == 302
     question = question_by_code(exit_draft, "member_duration")
     assert question.type == "short_text" and question.choices == []
+    # Back to a type with options: two options to start from.
+    assert save(builder, exit_draft, question.id, type="matrix").status_code == 302
+    question = question_by_code(exit_draft, "member_duration")
+    assert (len(question.options), len(question.rows)) == (2, 1)
 
 
 def test_pages_are_added_renamed_moved_and_deleted(app, builder, exit_draft):
