@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from surveyapp.audit.services import record
+from surveyapp.consent.models import ConsentRecord, ConsentText
 from surveyapp.consent.services import add_consent_version
 from surveyapp.content_translation.workbook import untranslated_languages
 from surveyapp.db import db, utcnow
@@ -38,6 +39,7 @@ from surveyapp.questionnaires.models import (
     Page,
     Question,
     Questionnaire,
+    QuestionnaireShare,
     QuestionnaireState,
     QuestionnaireVersion,
 )
@@ -428,6 +430,57 @@ def _live_problems(questionnaire: Questionnaire, version: QuestionnaireVersion) 
     return [_("Question %(code)s has answers as another type of question.", code=q.code)
             for page in version.pages for q in page.questions
             if q.code in answered and earlier.get(q.code, q.type) != q.type]
+
+
+def _delete_previews(condition) -> None:
+    """Delete staff preview responses matching ``condition`` with their answers and consent."""
+    ids = sa.select(Response.id).where(Response.is_preview, condition)
+    db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(ids)))
+    db.session.execute(sa.delete(ConsentRecord).where(ConsentRecord.response_id.in_(ids)))
+    db.session.execute(sa.delete(Response).where(Response.is_preview, condition))
+
+
+def discard_draft(questionnaire: Questionnaire, user_id: int | None) -> int:
+    """Throw the draft away and go back to the published version; return its number.
+
+    :raise BuilderError: there is no draft, or nothing was ever published to go back to.
+    """
+    version = editable_tree(questionnaire, lock=True)
+    if questionnaire.published_version is None:
+        raise BuilderError(_("There is no published version to go back to."))
+    _delete_previews(Response.version_id == version.id)
+    number = version.number
+    questionnaire.versions.remove(version)
+    db.session.delete(version)
+    db.session.flush()
+    record(user_id, "questionnaire.discard_draft", f"questionnaire:{questionnaire.slug} "
+           f"v{number}")
+    return number
+
+
+def delete_questionnaire(questionnaire: Questionnaire, user_id: int | None) -> None:
+    """Delete a questionnaire that was never published, with its previews and consent texts.
+
+    :raise BuilderError: it was published (its answers and records must stay; close or
+        archive it instead).
+    """
+    if questionnaire.published_version is not None or db.session.scalar(
+            sa.select(sa.func.count()).select_from(Response).where(
+                Response.questionnaire_id == questionnaire.id, ~Response.is_preview)):
+        raise BuilderError(_("A questionnaire that was published cannot be deleted; close or "
+                             "archive it instead."))
+    _delete_previews(Response.questionnaire_id == questionnaire.id)
+    db.session.execute(sa.delete(ConsentText).where(
+        ConsentText.questionnaire_id == questionnaire.id))
+    db.session.execute(sa.delete(QuestionnaireShare).where(
+        QuestionnaireShare.questionnaire_id == questionnaire.id))
+    for version in list(questionnaire.versions):
+        db.session.delete(version)
+    slug = questionnaire.slug
+    db.session.flush()
+    db.session.delete(questionnaire)
+    db.session.flush()
+    record(user_id, "questionnaire.delete", f"questionnaire:{slug}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -486,6 +486,40 @@ def publish(slug: str):
     return _back(questionnaire)
 
 
+@bp.route("/<slug>/discard", methods=["POST"])
+@permission_required(Permission.BUILD)
+def discard(slug: str):
+    """Throw the draft away (after a confirmation tick) and go back to the published version."""
+    questionnaire = _questionnaire(slug)
+    if request.form.get("confirm") != "y":
+        flash(_("Please tick the box to confirm."), "error")
+        return _back(questionnaire, "discard")
+    try:
+        number = services.discard_draft(questionnaire, current_user.id)
+    except services.BuilderError as error:
+        return _fail(questionnaire, error)
+    db.session.commit()
+    flash(_("The changes of version %(number)d were thrown away.", number=number), "success")
+    return _back(questionnaire)
+
+
+@bp.route("/<slug>/delete", methods=["POST"])
+@permission_required(Permission.BUILD)
+def delete(slug: str):
+    """Delete a questionnaire that was never published (after a confirmation tick)."""
+    questionnaire = _questionnaire(slug)
+    if request.form.get("confirm") != "y":
+        flash(_("Please tick the box to confirm."), "error")
+        return _back(questionnaire, "delete")
+    try:
+        services.delete_questionnaire(questionnaire, current_user.id)
+    except services.BuilderError as error:
+        return _fail(questionnaire, error)
+    db.session.commit()
+    flash(_("The questionnaire was deleted."), "success")
+    return redirect(url_for("questionnaires.index"))
+
+
 @bp.route("/<slug>/preview")
 @permission_required(Permission.BUILD)
 def preview(slug: str):

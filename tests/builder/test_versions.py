@@ -274,3 +274,42 @@ def test_template_start_edit_and_publish_end_to_end(app, builder):
     start_from_template(builder, "exit-survey", "exit-e2e")
     assert publish(builder, "exit-e2e").status_code == 302
     assert get_by_slug("exit-e2e").is_open
+
+
+def test_a_draft_can_be_thrown_away_after_confirming(app, builder, published):
+    make_changes(builder)
+    colour = question_by_code(SLUG, "colour")
+    save(builder, SLUG, colour.id, text="Wird verworfen")
+    response = builder.post(f"/staff/build/{SLUG}/discard", data={"csrf_token": builder.csrf})
+    assert "tick the box" in builder.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert draft_version(get_by_slug(SLUG)) is not None
+    response = builder.post(f"/staff/build/{SLUG}/discard",
+                            data={"csrf_token": builder.csrf, "confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    questionnaire = get_by_slug(SLUG)
+    assert [v.number for v in questionnaire.versions] == [1]
+    assert draft_version(questionnaire) is None
+    actions = {e.action for e in db.session.scalars(sa.select(AuditEntry))}
+    assert "questionnaire.discard_draft" in actions
+
+
+def test_only_a_never_published_questionnaire_can_be_deleted(app, builder, published):
+    response = builder.post(f"/staff/build/{SLUG}/delete",
+                            data={"csrf_token": builder.csrf, "confirm": "y"})
+    assert "cannot be deleted" in builder.get(response.headers["Location"]).get_data(
+        as_text=True)
+    start_from_template(builder, "mentors", "to-delete")
+    # A preview with answers does not keep it alive.
+    start = builder.get("/s/to-delete?preview=1")
+    builder.post("/s/to-delete?preview=1",
+                 data={**hidden_values(start.get_data(as_text=True)), "consent": "y"})
+    response = builder.post("/staff/build/to-delete/delete",
+                            data={"csrf_token": builder.csrf, "confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert get_by_slug("to-delete") is None
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "questionnaire.delete"))
+    assert entry.target == "questionnaire:to-delete"
