@@ -10,7 +10,8 @@ the draft a builder edits. Each page is requested ``--repeat`` times through the
 admin, the whole request: routing, login, queries, template, compression off) after one
 warm-up, next to its baselines in the same run:
 
-- (not a baseline) the edit page with the question with the most options open for editing;
+- (not baselines) the edit page with the question with the most options open for editing,
+  and saving that question unchanged (the whole check: lock, revision, conditions, flush);
 - ``tree query``: loading the draft's pages, questions and options (``load_version``), the
   floor of any page that shows the whole questionnaire;
 - ``respondent page``: the preview of the draft's first page, as respondents see it;
@@ -148,10 +149,22 @@ def main(argv=None) -> int:
             load_version(draft_id)
             db.session.remove()
 
+    from tests.builder.conftest import page_forms
+
+    html = client.get(f"/staff/build/builder-bench?open={biggest}").get_data(as_text=True)
+    save_url, save_data = next((a, d) for a, d in page_forms(html)
+                               if a.endswith(f"/questions/{biggest}"))
+
+    def save():
+        # The same content again: the revision token stays valid round after round.
+        response = client.post(save_url, data=save_data)
+        assert response.status_code == 302, response.status_code
+
     edit_bytes = len(client.get("/staff/build/builder-bench").get_data())
     measures = [
         ("edit page", get("/staff/build/builder-bench")),
         ("edit page, largest question open", get(f"/staff/build/builder-bench?open={biggest}")),
+        ("saving that question (POST and redirect)", save),
         ("tree query (baseline)", tree),
         ("respondent page, preview (baseline)", get(respondent_url)),
         ("questionnaire list (baseline)", get("/staff/questionnaires/")),
