@@ -99,6 +99,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount each capability's views."""
+    from surveyapp.accounts.unit_views import bp as units_bp
     from surveyapp.accounts.views import bp as accounts_bp
     from surveyapp.analysis.export_views import bp as exports_bp
     from surveyapp.analysis.report_views import bp as reports_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
     from surveyapp.privacy.views import bp as privacy_bp
+    from surveyapp.programmes.views import bp as programmes_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
 
@@ -121,6 +123,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(units_bp)
+    app.register_blueprint(programmes_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

@@ -30,6 +30,14 @@ class Permission(enum.StrEnum):
     EXPORT_RESPONSES = "export_responses"
     #: Look up, hand out and erase one person's data; read the audit log.
     MANAGE_PERSONAL_DATA = "manage_personal_data"
+    #: Add, rename, move, import and retire organisational units.
+    MANAGE_UNITS = "manage_units"
+    #: Create programmes, add units and target marks to stages, confirm the end of a stage.
+    MANAGE_PROGRAMMES = "manage_programmes"
+    #: See programme boards: each unit's progress against its target marks.
+    VIEW_PROGRAMMES = "view_programmes"
+    #: Enter counts that staff report by hand (events held, letters sent) on a target mark.
+    ENTER_MARKS = "enter_marks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,10 +45,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUILDER: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                              Permission.PREVIEW, Permission.TRANSLATE,
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
-                             Permission.EXPORT_RESPONSES}),
+                             Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES,
+                             Permission.ENTER_MARKS}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
-                               Permission.EXPORT_RESPONSES}),
+                               Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES}),
     # Interviewers enter answers on behalf of respondents and see nothing else.
     Role.INTERVIEWER: frozenset({Permission.USE_STAFF_PAGES}),
 }

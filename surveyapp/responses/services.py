@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -415,3 +415,16 @@ def count_by_status(questionnaire_ids: list[int]) -> dict[tuple[int, str], int]:
         .group_by(Response.questionnaire_id, Response.status)
     )
     return {(qid, str(status)): n for qid, status, n in rows}
+
+
+def count_complete_between(slug: str, unit_ids: list[int], start: date, end: date) -> int:
+    """Real complete responses to questionnaire ``slug`` from units ``unit_ids``, submitted
+    from ``start`` to ``end`` (UTC days, both counted in): one COUNT, for programme marks."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Response.id))
+        .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
+        .where(Questionnaire.slug == slug, Response.status == ResponseStatus.COMPLETE,
+               ~Response.is_preview, Response.unit_id.in_(unit_ids),
+               Response.submitted_at >= datetime.combine(start, time.min, tzinfo=UTC),
+               Response.submitted_at < datetime.combine(end + timedelta(days=1), time.min,
+                                                        tzinfo=UTC))) or 0
