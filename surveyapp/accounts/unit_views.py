@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from surveyapp.accounts.models import Unit, UnitKind
@@ -48,7 +49,8 @@ class UnitForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(_l("Please give a name.")),
                                                Length(max=200)])
     parent = SelectField(_l("Belongs to"), coerce=int)
-    kind = SelectField(_l("Level"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField(_l("Level"), choices=[SelectChoice(k.value, label)
+                                                   for k, label in KIND_LABELS.items()])
 
 
 class EditUnitForm(FlaskForm):
@@ -57,7 +59,8 @@ class EditUnitForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(_l("Please give a name.")),
                                                Length(max=200)])
     parent = SelectField(_l("Belongs to"), coerce=int)
-    kind = SelectField(_l("Level"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField(_l("Level"), choices=[SelectChoice(k.value, label)
+                                                   for k, label in KIND_LABELS.items()])
 
 
 class ImportForm(FlaskForm):
@@ -70,15 +73,15 @@ class ActionForm(FlaskForm):
     """Only the CSRF token, for the retire, reinstate and delete buttons."""
 
 
-def _parent_choices(exclude: Unit | None = None) -> list[tuple[int, str]]:
+def _parent_choices(exclude: Unit | None = None) -> list[SelectChoice]:
     """Active units as parents (0: none, the top of the tree), minus ``exclude``'s branch."""
-    choices, skip_depth = [(0, _("None (top of the tree)"))], None
+    choices, skip_depth = [SelectChoice(0, _("None (top of the tree)"))], None
     for unit, depth in active_units():
         if skip_depth is not None and depth > skip_depth:
             continue
         skip_depth = depth if exclude is not None and unit.id == exclude.id else None
         if skip_depth is None:
-            choices.append((unit.id, "\u2003" * depth + unit.name))
+            choices.append(SelectChoice(unit.id, "\u2003" * depth + unit.name))
     return choices
 
 
@@ -129,8 +132,8 @@ def edit(unit_id: int):
     unit = _unit(unit_id)
     form = EditUnitForm(obj=None if request.method == "POST" else unit)
     form.parent.choices = _parent_choices(exclude=unit)
-    if unit.parent_id and unit.parent_id not in {value for value, _label in form.parent.choices}:
-        form.parent.choices.append((unit.parent_id, unit.parent.name))  # a retired parent
+    if unit.parent_id and unit.parent_id not in {choice.value for choice in form.parent.choices}:
+        form.parent.choices.append(SelectChoice(unit.parent_id, unit.parent.name))  # retired
     if request.method == "GET":
         form.parent.data = unit.parent_id or 0
         form.kind.data = unit.kind.value

@@ -14,10 +14,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from surveyapp.programmes.metrics import all_metrics
 from surveyapp.programmes.models import MarkKind, ParticipationStatus
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms' option objects from ``(value, label)`` pairs (plain tuples are deprecated)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 DATE_MESSAGE = _l("Please give a date, for example 2027-01-31.")
 
@@ -45,17 +52,17 @@ def mark_form(stage_units: list[tuple[int, str]]) -> FlaskForm:
 
     class MarkForm(FlaskForm):
         label = StringField(_l("What is counted"), validators=[Length(max=200)])
-        kind = RadioField(_l("Who counts"), choices=[
+        kind = RadioField(_l("Who counts"), choices=choices([
             (MarkKind.COUNTED.value, _l("The app counts it from its own data")),
             (MarkKind.ENTERED.value, _l("Staff enter the numbers (with a note)")),
-        ], default=MarkKind.COUNTED.value,
+        ]), default=MarkKind.COUNTED.value,
             validators=[InputRequired(_l("Please choose who counts."))])
         metric = SelectField(_l("What the app counts"), validators=[Optional()],
-                             choices=[(m.name, m.label) for m in all_metrics()])
+                             choices=choices((m.name, m.label) for m in all_metrics()))
         target = IntegerField(_l("Target"), validators=[
             InputRequired(_l("The target is a whole number of at least 1.")),
             NumberRange(min=1, message=_l("The target is a whole number of at least 1."))])
-        units = SelectMultipleField(_l("For these units"), coerce=int, choices=stage_units,
+        units = SelectMultipleField(_l("For these units"), coerce=int, choices=choices(stage_units),
                                     default=[unit_id for unit_id, _name in stage_units])
 
     seen = set()
@@ -64,7 +71,8 @@ def mark_form(stage_units: list[tuple[int, str]]) -> FlaskForm:
             if param.name not in seen:
                 seen.add(param.name)
                 setattr(MarkForm, f"param_{param.name}",
-                        SelectField(param.label, choices=[("", _l("(choose)")), *param.choices()],
+                        SelectField(param.label,
+                                    choices=choices([("", _l("(choose)")), *param.choices()]),
                                     validators=[Optional()]))
     return MarkForm()
 
@@ -97,12 +105,12 @@ def confirm_form(unit_ids: list[int], newcomer_choices: list[tuple[int, str]],
         next_ends_on = DateField(_l("Last day of the next stage"), default=next_dates[1],
                                  validators=[Optional()])
         newcomers = SelectMultipleField(_l("New units entering the next stage at level 1"),
-                                        coerce=int, choices=newcomer_choices,
+                                        coerce=int, choices=choices(newcomer_choices),
                                         validators=[Optional()])
 
     for unit_id in unit_ids:
         setattr(ConfirmForm, f"decision_{unit_id}",
-                RadioField(_l("Decision"), choices=DECISIONS, default=defaults[unit_id],
+                RadioField(_l("Decision"), choices=choices(DECISIONS), default=defaults[unit_id],
                            validators=[InputRequired(_l("Please decide for every unit."))]))
         setattr(ConfirmForm, f"note_{unit_id}",
                 TextAreaField(_l("Reason (needed where you decide against the proposal)"),

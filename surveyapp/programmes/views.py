@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from surveyapp.accounts.models import Unit
 from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.db import db
-from surveyapp.programmes.forms import EntryForm, JoinForm, ProgrammeForm, confirm_form, mark_form
+from surveyapp.programmes.forms import (
+    EntryForm,
+    JoinForm,
+    ProgrammeForm,
+    choices,
+    confirm_form,
+    mark_form,
+)
 from surveyapp.programmes.metrics import all_metrics, get_metric
 from surveyapp.programmes.models import (
     MarkKind,
@@ -89,7 +97,7 @@ def board(programme_id: int):
     stages = [(stage, stage_progress(stage)) for stage in reversed(programme.stages)]
     return render_template("programmes/board.html", programme=programme, current=current,
                            stages=stages, metric_label=_metric_label,
-                           Status=ParticipationStatus)
+                           format_percent=format_percent)
 
 
 def _metric_label(mark: TargetMark) -> str:
@@ -107,8 +115,8 @@ def join(stage_id: int):
     """Let a unit enter the programme at level 1 in an open stage (new, or applying again)."""
     stage = _get(Stage, stage_id)
     form = JoinForm()
-    form.unit.choices = [(unit.id, "\u2003" * depth + unit.name)
-                         for unit, depth in joinable_units(stage)]
+    form.unit.choices = choices((unit.id, "\u2003" * depth + unit.name)
+                                for unit, depth in joinable_units(stage))
     error = None
     if form.validate_on_submit():
         try:
