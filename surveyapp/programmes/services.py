@@ -360,9 +360,9 @@ def confirm_stage(stage: Stage, decisions: dict[int, Decision],
         participation.decided_at, participation.decided_by_id = now, user_id
     next_stage = None
     if next_dates is not None:
-        next_stage = Stage(programme_id=stage.programme_id, number=stage.number + 1,
-                           starts_on=next_dates[0], ends_on=next_dates[1])
-        db.session.add(next_stage)
+        next_stage = Stage(number=stage.number + 1, starts_on=next_dates[0],
+                           ends_on=next_dates[1])
+        stage.programme.stages.append(next_stage)
         db.session.flush()
         for participation in active:
             if participation.status is ParticipationStatus.ADVANCED:

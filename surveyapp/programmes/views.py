@@ -205,7 +205,8 @@ def confirm(stage_id: int):
     error = None
     status = 200
     if stage.is_confirmed:
-        error, status = _("This stage was confirmed already; nothing was changed."), 409
+        error = _("This stage was confirmed already; nothing was changed.")
+        status = 409 if request.method == "POST" else 200
     elif form.validate_on_submit():
         decisions = {p.participation.unit_id: Decision(
             ParticipationStatus(form[f"decision_{p.participation.unit_id}"].data),
