@@ -130,11 +130,28 @@ def add_unit_to_stage(stage: Stage, unit: Unit, user_id: int | None) -> Particip
                                or latest.status in (ParticipationStatus.ACTIVE,
                                                     ParticipationStatus.ADVANCED)):
         raise ProgrammeError(_("%(unit)s is taking part already.", unit=unit.name))
+    overlap = _overlapping(stage, unit)
+    if overlap is not None:
+        raise ProgrammeError(_("%(unit)s overlaps with %(other)s, which takes part already: "
+                               "its responses would be counted twice.",
+                               unit=unit.name, other=overlap.name))
     participation = Participation(stage=stage, unit=unit, level=1, attempt=attempts + 1)
     db.session.add(participation)
     db.session.flush()
     record(user_id, "programme.unit_join", f"stage:{stage.id} unit:{unit.code}")
     return participation
+
+
+def _overlapping(stage: Stage, unit: Unit, below: dict[int, list[int]] | None = None
+                 ) -> Unit | None:
+    """A unit of the stage that lies above or below ``unit`` (their counts would overlap)."""
+    below = below if below is not None else descendant_ids()
+    for participation in stage.participations:
+        other = participation.unit_id
+        if other != unit.id and (other in below.get(unit.id, ())
+                                 or unit.id in below.get(other, ())):
+            return participation.unit
+    return None
 
 
 def add_marks(stage: Stage, units: list[Unit], label: str, kind: MarkKind, target: int,
@@ -164,7 +181,7 @@ def add_marks(stage: Stage, units: list[Unit], label: str, kind: MarkKind, targe
             if params.get(param.name) not in allowed:
                 raise ProgrammeError(_("Please choose: %(setting)s.", setting=param.label))
         params = {param.name: params[param.name] for param in found.params}
-        label = label or str(found.label)
+        # An empty label shows the metric's own label, in each reader's language.
     else:
         metric, params = None, {}
         if not label:
@@ -279,7 +296,8 @@ def stage_progress(stage: Stage) -> list[UnitProgress]:
 
 
 def joinable_units(stage: Stage) -> list[tuple[Unit, int]]:
-    """Units (tree order) that may enter this stage at level 1: not retired, not taking part."""
+    """Units (tree order) that may enter this stage at level 1: not retired, not taking part,
+    and neither above nor below a unit of the stage."""
     from surveyapp.accounts.services import active_units
 
     # Only each unit's latest participation decides: one that dropped out may apply again.
@@ -292,7 +310,9 @@ def joinable_units(stage: Stage) -> list[tuple[Unit, int]]:
             if participation.stage_id == stage.id
             or participation.status in (ParticipationStatus.ACTIVE,
                                         ParticipationStatus.ADVANCED)}
-    return [(unit, depth) for unit, depth in active_units() if unit.id not in busy]
+    below = descendant_ids()
+    return [(unit, depth) for unit, depth in active_units()
+            if unit.id not in busy and _overlapping(stage, unit, below) is None]
 
 
 @dataclass

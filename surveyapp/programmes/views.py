@@ -96,7 +96,7 @@ def board(programme_id: int):
     current = current_stage(programme)
     stages = [(stage, stage_progress(stage)) for stage in reversed(programme.stages)]
     return render_template("programmes/board.html", programme=programme, current=current,
-                           stages=stages, metric_label=_metric_label,
+                           stages=stages, metric_label=_metric_label, mark_title=_mark_title,
                            format_percent=format_percent)
 
 
@@ -107,6 +107,14 @@ def _metric_label(mark: TargetMark) -> str:
         return _("not available on this installation")
     settings = ", ".join(str(value) for value in (mark.params or {}).values())
     return f"{metric.label}: {settings}" if settings else str(metric.label)
+
+
+def _mark_title(mark: TargetMark) -> str:
+    """The mark's label, or for a counted mark without one, what the app counts."""
+    if mark.label:
+        return mark.label
+    metric = get_metric(mark.metric)
+    return str(metric.label) if metric else mark.metric or ""
 
 
 @bp.route("/stages/<int:stage_id>/units", methods=["GET", "POST"])
@@ -167,7 +175,7 @@ def mark(mark_id: int):
     """A mark's entries: who entered what, when, and why."""
     target_mark = _get(TargetMark, mark_id)
     return render_template("programmes/mark.html", mark=target_mark, form=EntryForm(),
-                           error=None, metric_label=_metric_label)
+                           error=None, metric_label=_metric_label, mark_title=_mark_title)
 
 
 @bp.route("/marks/<int:mark_id>/entries", methods=["POST"])
@@ -188,7 +196,7 @@ def enter(mark_id: int):
             flash(_("The number was added."))
             return redirect(url_for("programmes.mark", mark_id=mark_id))
     return render_template("programmes/mark.html", mark=target_mark, form=form, error=error,
-                           metric_label=_metric_label), 422
+                           metric_label=_metric_label, mark_title=_mark_title), 422
 
 
 @bp.route("/stages/<int:stage_id>/confirm", methods=["GET", "POST"])

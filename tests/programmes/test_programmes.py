@@ -149,7 +149,7 @@ def test_counted_marks_count_only_within_the_stage_dates_and_units(app):
     add_unit_to_stage(stage, unit("nrw"), None)
     [mark] = add_marks(stage, [unit("nrw")], "", MarkKind.COUNTED, 10,
                        metric="complete_responses", params={"questionnaire": "exit-survey"})
-    assert mark.label == "Complete responses to a questionnaire"
+    assert mark.label == ""  # shown as the metric's label in the reader's language
     submit_responses("koeln", _at(JAN, 0, 0))            # first moment: in
     submit_responses("dortmund", _at(MAR_END, 23, 59))   # last minute: in
     submit_responses("nrw", _at(date(2027, 2, 1)), 2)   # the unit itself: in
@@ -261,3 +261,17 @@ def test_who_may_do_what(app, admin):
     assert interviewer.get(board).status_code == 403
     db.session.expire_all()
     assert [e.amount for e in events.entries] == [1]
+
+
+def test_a_unit_above_or_below_one_taking_part_cannot_join(app):
+    programme = create_programme("Überlappung", JAN, MAR_END, None)
+    stage = programme.stages[0]
+    add_unit_to_stage(stage, unit("nrw"), None)
+    for code in ("koeln", "bund"):
+        with pytest.raises(ProgrammeError):
+            add_unit_to_stage(stage, unit(code), None)
+    from surveyapp.programmes.services import joinable_units
+
+    offered = {u.code for u, _depth in joinable_units(stage)}
+    assert {"sachsen", "leipzig", "berlin"} <= offered
+    assert not offered & {"nrw", "koeln", "dortmund", "bund"}
