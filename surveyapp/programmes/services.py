@@ -33,7 +33,14 @@ TYPICAL_MONTHS = 3
 
 
 class ProgrammeError(ValueError):
-    """A change that cannot be made; the message is translated and shown as it is."""
+    """A change that cannot be made; the message is translated and shown as it is.
+
+    ``field`` names the form field the problem belongs to, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class AlreadyConfirmed(ProgrammeError):
@@ -348,7 +355,8 @@ def confirm_stage(stage: Stage, decisions: dict[int, Decision],
         if (decision.status is not progress[participation.unit_id].proposal
                 and not decision.note.strip()):
             raise ProgrammeError(_("Please give a reason where you decide against the "
-                                   "proposal (%(unit)s).", unit=participation.unit.name))
+                                   "proposal (%(unit)s).", unit=participation.unit.name),
+                                 field=f"note_{participation.unit_id}")
     if next_dates is not None:
         _check_dates(*next_dates)
         if next_dates[0] <= stage.ends_on:

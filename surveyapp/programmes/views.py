@@ -230,7 +230,11 @@ def confirm(stage_id: int):
             error, status = str(problem), 409
         except ProgrammeError as problem:
             db.session.rollback()
-            error, status = str(problem), 422
+            status = 422
+            if problem.field and problem.field in form:
+                form[problem.field].errors = [*form[problem.field].errors, str(problem)]
+            else:
+                error = str(problem)
         else:
             db.session.commit()
             return _to_board(stage.programme_id, _("Stage %(number)s is confirmed.",

@@ -275,3 +275,27 @@ def test_a_unit_above_or_below_one_taking_part_cannot_join(app):
     offered = {u.code for u, _depth in joinable_units(stage)}
     assert {"sachsen", "leipzig", "berlin"} <= offered
     assert not offered & {"nrw", "koeln", "dortmund", "bund"}
+
+
+def test_confirm_form_against_the_proposal_without_reason_points_at_the_note(app, staff_client,
+                                                                             admin):
+    programme = create_programme("Begründung", JAN, MAR_END, admin)
+    stage = programme.stages[0]
+    add_unit_to_stage(stage, unit("nrw"), admin)
+    add_marks(stage, [unit("nrw")], "Neue Mitglieder", MarkKind.ENTERED, 5)
+    db.session.commit()
+    url = f"/staff/programmes/stages/{stage.id}/confirm"
+    nrw = unit("nrw").id
+    data = {f"decision_{nrw}": "advanced", "next_starts_on": "2027-04-01",
+            "next_ends_on": "2027-06-30"}
+    response = _post(staff_client, url, data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'href="#note_{nrw}"' in page
+    assert f'<input checked id="decision_{nrw}-0"' in page  # "advances", as chosen, is kept
+    db.session.expire_all()
+    assert not stage.is_confirmed and len(programme.stages) == 1
+    response = _post(staff_client, url, {**data, f"note_{nrw}": "Werbung startete spät"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert _participation(stage, "nrw").note == "Werbung startete spät"
