@@ -86,10 +86,12 @@ def upgrade():
     sa.Column('note', sa.String(length=500), nullable=False),
     sa.Column('happened_on', sa.Date(), nullable=False),
     sa.Column('entered_by_id', sa.Integer(), nullable=True),
+    sa.Column('form_key', sa.String(length=64), nullable=True),
     sa.Column('entered_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['entered_by_id'], ['users.id'], name=op.f('fk_programme_mark_entries_entered_by_id_users')),
     sa.ForeignKeyConstraint(['mark_id'], ['programme_marks.id'], name=op.f('fk_programme_mark_entries_mark_id_programme_marks')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_programme_mark_entries'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_programme_mark_entries')),
+    sa.UniqueConstraint('form_key', name=op.f('uq_programme_mark_entries_form_key'))
     )
     with op.batch_alter_table('programme_mark_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_programme_mark_entries_mark_id'), ['mark_id'], unique=False)

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -85,6 +86,8 @@ class EntryForm(FlaskForm):
     happened_on = DateField(_l("Day it happened"), validators=[InputRequired(DATE_MESSAGE)])
     note = TextAreaField(_l("Note"), validators=[
         InputRequired(_l("Please say in a note what was done.")), Length(max=500)])
+    #: Random per form shown, so that a double click adds the number once.
+    key = HiddenField(validators=[Length(max=64)])
 
 
 DECISIONS = [

@@ -139,6 +139,8 @@ class MarkEntry(db.Model):
     #: The day it happened (the event, the letters sent).
     happened_on: Mapped[date] = mapped_column(sa.Date)
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: Random key of the form it came from: a double click adds the number once.
+    form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     mark: Mapped[TargetMark] = relationship(back_populates="entries")

@@ -195,8 +195,14 @@ def add_marks(stage: Stage, units: list[Unit], label: str, kind: MarkKind, targe
             raise ProgrammeError(_("Please say what staff count (for example: events held)."))
     if len(label) > 200:
         raise ProgrammeError(_("The label has at most 200 characters."))
+    # A double click adds nothing twice: units that have this very mark already are skipped.
+    same = {(m.unit_id, m.label, m.kind, m.metric, m.target) for m in stage.marks
+            if (m.params or {}) == params}
     marks = [TargetMark(stage=stage, unit=unit, label=label, kind=kind, metric=metric,
-                        params=params, target=target) for unit in units]
+                        params=params, target=target) for unit in units
+             if (unit.id, label, kind, metric, target) not in same]
+    if not marks:
+        return []
     db.session.add_all(marks)
     db.session.flush()
     record(user_id, "programme.mark_add",
@@ -205,11 +211,17 @@ def add_marks(stage: Stage, units: list[Unit], label: str, kind: MarkKind, targe
 
 
 def add_entry(mark: TargetMark, amount: int, note: str, happened_on: date,
-              user_id: int | None) -> MarkEntry:
+              user_id: int | None, form_key: str | None = None) -> MarkEntry:
     """Add a count to a staff-entered mark; a negative amount corrects an earlier entry.
 
+    :param form_key: the form's random key; sent twice, the entry is added once and the
+        first one returned.
     :raise ProgrammeError: not a staff-entered mark, the stage is closed, no note, zero.
     """
+    if form_key:
+        earlier = db.session.scalar(sa.select(MarkEntry).filter_by(form_key=form_key))
+        if earlier is not None:
+            return earlier
     _open(mark.stage)
     if mark.kind is not MarkKind.ENTERED:
         raise ProgrammeError(_("The app counts this mark itself."))
@@ -221,7 +233,7 @@ def add_entry(mark: TargetMark, amount: int, note: str, happened_on: date,
     if happened_on is None:
         raise ProgrammeError(_("Please give the day it happened."))
     entry = MarkEntry(mark=mark, amount=amount, note=note, happened_on=happened_on,
-                      entered_by_id=user_id)
+                      entered_by_id=user_id, form_key=form_key or None)
     db.session.add(entry)
     db.session.flush()
     record(user_id, "programme.mark_entry", f"mark:{mark.id} entry:{entry.id} amount:{amount}")

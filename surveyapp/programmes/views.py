@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
@@ -174,7 +176,9 @@ def add_mark(stage_id: int):
 def mark(mark_id: int):
     """A mark's entries: who entered what, when, and why."""
     target_mark = _get(TargetMark, mark_id)
-    return render_template("programmes/mark.html", mark=target_mark, form=EntryForm(),
+    form = EntryForm()
+    form.key.data = secrets.token_urlsafe(24)
+    return render_template("programmes/mark.html", mark=target_mark, form=form,
                            error=None, metric_label=_metric_label, mark_title=_mark_title)
 
 
@@ -188,7 +192,7 @@ def enter(mark_id: int):
     if form.validate_on_submit():
         try:
             add_entry(target_mark, form.amount.data, form.note.data, form.happened_on.data,
-                      current_user.id)
+                      current_user.id, form_key=form.key.data or None)
         except ProgrammeError as problem:
             error = str(problem)
         else:

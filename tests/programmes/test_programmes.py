@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -180,6 +181,19 @@ def test_staff_entries_add_up_and_are_checked(app, admin, staff_client):
     assert response.status_code == 422
     assert 'value="7"' in response.get_data(as_text=True)
     assert count_rows(MarkEntry) == 3
+    # A double click on "Add" adds the number once.
+    key = re.search(r'name="key" type="hidden" value="([^"]+)"',
+                    staff_client.get(url).get_data(as_text=True)).group(1)
+    for _click in range(2):
+        response = staff_client.post(url + "/entries", data={
+            "csrf_token": token, "key": key, "amount": "7", "happened_on": "2027-03-01",
+            "note": "Nachzügler"})
+        assert response.status_code == 302
+    assert count_rows(MarkEntry) == 4
+    # ... and so does a double click on "Add a target mark".
+    for _click in range(2):
+        add_marks(stage, [unit("berlin")], "Briefe an Betriebe", MarkKind.ENTERED, 500)
+    assert len(stage.marks) == 1
     with pytest.raises(ProgrammeError):
         add_entry(letters, 0, "nothing", date(2027, 3, 1), admin)
     [counted] = add_marks(stage, [unit("berlin")], "", MarkKind.COUNTED, 5,
