@@ -432,3 +432,15 @@ def stage_scope(stage_id: int) -> tuple[list[int], date, date]:
     for participation in stage.participations:
         ids.update(below.get(participation.unit_id, [participation.unit_id]))
     return sorted(ids), stage.starts_on, stage.ends_on
+
+
+def stage_choices() -> list[tuple[int, str]]:
+    """Every stage as ``(id, "Programme: stage 2 (2027-04-01 to 2027-06-30)")``, newest
+    programme first: the options of a "stage" filter."""
+    rows = db.session.execute(
+        sa.select(Stage.id, Stage.number, Stage.starts_on, Stage.ends_on, Programme.name)
+        .join(Programme).order_by(Programme.id.desc(), Stage.number))
+    return [(stage_id, _("%(programme)s: stage %(number)s (%(start)s to %(end)s)",
+                         programme=name, number=number, start=start.isoformat(),
+                         end=end.isoformat()))
+            for stage_id, number, start, end, name in rows]

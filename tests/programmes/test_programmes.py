@@ -29,6 +29,7 @@ from surveyapp.programmes.services import (
     add_unit_to_stage,
     confirm_stage,
     create_programme,
+    stage_choices,
     stage_progress,
     stage_scope,
     suggest_dates,
@@ -232,6 +233,7 @@ def test_stage_scope_gives_units_with_their_sub_units_and_the_dates(app):
     assert set(ids) == {unit(c).id for c in ("nrw", "koeln", "dortmund", "berlin",
                                              "berlin-mitte")}
     assert (start, end) == (JAN, MAR_END)
+    assert (stage.id, "Umfang: stage 1 (2027-01-01 to 2027-03-31)") in stage_choices()
     with pytest.raises(LookupError):
         stage_scope(999999)
 
