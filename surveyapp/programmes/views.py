@@ -108,6 +108,8 @@ def _metric_label(mark: TargetMark) -> str:
     if metric is None:
         return _("not available on this installation")
     settings = ", ".join(str(value) for value in (mark.params or {}).values())
+    if not mark.label:  # the title shows the metric's label already
+        return settings or str(metric.label)
     return f"{metric.label}: {settings}" if settings else str(metric.label)
 
 
