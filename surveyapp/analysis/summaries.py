@@ -9,7 +9,7 @@ place shows the same numbers, protected the same way (``protection``).
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -366,22 +366,26 @@ def overview(catalogue: Catalogue, flt: ResultFilter, k: int) -> Overview:
             .group_by(day, Response.status)):
         when = when if isinstance(when, date) else date.fromisoformat(str(when)[:10])
         days.setdefault(when, [0, 0])[0 if status == ResponseStatus.COMPLETE else 1] += count
-    complete_where = responses_where(catalogue, flt)
-
-    def grouped(column) -> dict:
-        return dict(db.session.execute(
-            sa.select(column, sa.func.count()).where(*complete_where).group_by(column)).all())
-
-    units = grouped(Response.unit_id)
+    # One scan of the complete responses for all four breakdowns: the combinations of unit,
+    # language, channel and version are few, and each breakdown is a sum over them.
+    units: Counter = Counter()
+    lang_counts: Counter = Counter()
+    channel_counts: Counter = Counter()
+    version_counts: Counter = Counter()
+    breakdown = (Response.unit_id, Response.language, Response.channel, Response.version_id)
+    for unit_id, language, channel, version_id, count in db.session.execute(
+            sa.select(*breakdown, sa.func.count())
+            .where(*responses_where(catalogue, flt)).group_by(*breakdown)):
+        units[unit_id] += count
+        lang_counts[language] += count
+        channel_counts[channel] += count
+        version_counts[version_id] += count
     names = dict(db.session.execute(sa.select(Unit.id, Unit.name).where(
         Unit.id.in_([u for u in units if u is not None]))).all())
     unit_labels = sorted(((str(uid), names[uid]) for uid in units if uid is not None),
                          key=lambda pair: pair[1])
     if None in units:
         unit_labels.append(("", _("No unit")))
-    lang_counts = grouped(Response.language)
-    channel_counts = grouped(Response.channel)
-    version_counts = grouped(Response.version_id)
 
     def cells(pairs: list[tuple[str, str]], counts: dict[str, int],
               own_language: bool = False) -> list[Cell]:
