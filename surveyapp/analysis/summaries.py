@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from surveyapp.accounts.models import Unit
@@ -239,7 +239,10 @@ MAX_DATE_BINS = 12
 
 
 def _date_summary(summary: QuestionSummary, table: pd.DataFrame, k: int) -> None:
-    """Counts by month ("2026-03"), or by 1, 2, 5, 10... years when months would be too many.
+    """Counts by month, or by 1, 2, 5, 10... years when months would be too many.
+
+    Months are named in the reader's language ("März 2026"), the same on the page and in the
+    PDF.
 
     Grouped before protecting, so that a span's count is exact rather than a sum of hidden
     months.
@@ -259,6 +262,9 @@ def _date_summary(summary: QuestionSummary, table: pd.DataFrame, k: int) -> None
             spans[start] = spans.get(start, 0) + count
         groups = {(str(start) if step == 1 else f"{start}{RANGE_DASH}{start + step - 1}"): count
                   for start, count in sorted(spans.items())}
+    else:  # months named in the reader's language ("März 2026"), on the page and in the PDF
+        groups = {format_date(date(int(label[:4]), int(label[5:7]), 1), "MMM yyyy"): count
+                  for label, count in groups.items()}
     summary.bins = list(zip(groups, protect_counts(list(groups.values()), k), strict=True))
     summary.stats = None
 
