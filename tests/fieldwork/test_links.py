@@ -266,3 +266,17 @@ def test_a_closed_questionnaire_still_has_codes_with_a_warning(app, staff_client
     db.session.commit()
     html = staff_client.get(SHARE).get_data(as_text=True)
     assert "not open for answers" in html and "<img" in html
+
+
+def test_a_link_of_a_deleted_unit_attributes_nothing(app):
+    from surveyapp.accounts.models import UnitKind
+    from surveyapp.accounts.services import ensure_unit
+
+    with app.test_request_context():
+        questionnaire = get_by_slug(SLUG)
+        gone = ensure_unit("links-gone", "Gone", UnitKind.CHAPTER)
+        value = parse_qs(urlsplit(unit_link(questionnaire, gone)).query)["u"][0]
+        assert unit_from_parameter(questionnaire, value) == gone.id
+        db.session.delete(gone)
+        db.session.flush()
+        assert unit_from_parameter(questionnaire, value) is None
