@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
+    from surveyapp.fieldwork.share_views import bp as share_bp
     from surveyapp.privacy.views import bp as privacy_bp
     from surveyapp.programmes.views import bp as programmes_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(share_bp)
     app.register_blueprint(units_bp)
     app.register_blueprint(programmes_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
