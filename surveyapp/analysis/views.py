@@ -21,10 +21,17 @@ from surveyapp.accounts.services import unit_tree
 from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, load_catalogue
 from surveyapp.analysis.crosstab import NotCrossTabulable, build_crosstab
-from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, channel_label, parse_filter
+from surveyapp.analysis.filters import (
+    ANSWER_PREFIX,
+    ResultFilter,
+    channel_label,
+    parse_filter,
+    stage_label,
+)
 from surveyapp.analysis.protection import protected_timeline
 from surveyapp.analysis.summaries import Results, build_results, text_answers
 from surveyapp.i18n import direction, localized
+from surveyapp.programmes.services import stage_choices
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import questionnaire_for_staff
 
@@ -99,7 +106,7 @@ def _formatters() -> dict:
             return ""
         return format_decimal(round(value, digits), format="#,##0." + "#" * digits)
 
-    return {"pct": pct, "num": num, "channel_name": channel_label,
+    return {"pct": pct, "num": num, "channel_name": channel_label, "stage_label": stage_label,
             "format_day": lambda day: format_date(day, "medium")}
 
 
@@ -198,7 +205,8 @@ def results(slug: str):
     return render_template(
         "analysis/results.html", questionnaire=questionnaire, catalogue=catalogue, flt=flt,
         errors=errors, results=summary, units=unit_tree(), labels_lang=catalogue.lang,
-        charts=drawn, timeline_chart=timeline, **_title(questionnaire, catalogue.lang),
+        stages=stage_choices(), charts=drawn, timeline_chart=timeline,
+        **_title(questionnaire, catalogue.lang),
         **_url_helpers(slug, flt, catalogue.lang), **_formatters())
 
 
