@@ -12,7 +12,7 @@ from tests.conftest import csrf_token
 SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
                     "response_id": 999999, "code": "member_duration", "fmt": "csv",
                     "format": "csv",
-                    "filename": "app.css"}
+                    "filename": "app.css", "question_id": 999999, "page_id": 999999}
 
 
 def guarded_routes(app):
