@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from surveyapp.audit.services import record
 from surveyapp.db import db
-from surveyapp.i18n import localized
+from surveyapp.i18n import direction, localized
 from surveyapp.questionnaires.conditions import condition_errors, rules_of
 from surveyapp.questionnaires.models import Page, Question, QuestionnaireVersion
 from surveyapp.questionnaires.question_types import PREFER_NOT, Label, get_type
@@ -352,8 +352,9 @@ def save_condition(item: Question | Page, condition: dict | None, expected: str,
 
 
 def _quoted(text: str) -> str:
+    # Isolated (FSI ... PDI), so that a German text inside an Arabic sentence keeps its order.
     # i18n: quotation marks around a question or answer text in a sentence
-    return gettext("“%(text)s”", text=text)
+    return gettext("“%(text)s”", text=f"\u2068{text}\u2069")
 
 
 def _describe_rule(rule: Mapping[str, Any], source: Question | None, lang: str,
@@ -422,7 +423,7 @@ def editor_choices(questions: Sequence[Question], base: str) -> dict[str, Any]:
         question.code: {
             "ops": [[op, str(OPERATORS[op].label), OPERATORS[op].takes]
                     for op in operators_for(question)],
-            "answers": [[label.code, label.text, label.lang]
+            "answers": [[label.code, label.text, label.lang, direction(label.lang)]
                         for label in answer_choices(question, base, base)],
         }
         for question in questions
