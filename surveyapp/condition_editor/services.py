@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from surveyapp.audit.services import record
 from surveyapp.db import db
-from surveyapp.i18n import direction, localized
+from surveyapp.i18n import localized
 from surveyapp.questionnaires.conditions import condition_errors, rules_of
 from surveyapp.questionnaires.models import Page, Question, QuestionnaireVersion
 from surveyapp.questionnaires.question_types import PREFER_NOT, Label, get_type
@@ -398,16 +398,19 @@ def _describe_rule(rule: Mapping[str, Any], source: Question | None, lang: str,
 
 
 def describe_condition(condition: Mapping[str, Any] | None, version: QuestionnaireVersion,
-                       lang: str) -> str:
+                       lang: str, *, questions: Mapping[str, Question] | None = None) -> str:
     """The condition as a sentence: interface words in the current locale, texts in ``lang``.
 
     "Shown when “How long were you a member?” is one of “less than a year”, “1-3 years”."
+    A page describing many conditions may pass ``questions`` (the version's questions by
+    code), so the version is not indexed again for each one.
     """
     combine, rules = rules_of(condition)
     if not rules:
         return gettext("Always shown.")
     base = version.questionnaire.base_language
-    questions = {q.code: q for _page, q in _order(version)}
+    if questions is None:
+        questions = {q.code: q for _page, q in _order(version)}
     parts = [_describe_rule(rule, questions.get(rule.get("question")), lang, base)
              for rule in rules if isinstance(rule, Mapping)]
     if len(parts) == 1:
@@ -423,7 +426,7 @@ def editor_choices(questions: Sequence[Question], base: str) -> dict[str, Any]:
         question.code: {
             "ops": [[op, str(OPERATORS[op].label), OPERATORS[op].takes]
                     for op in operators_for(question)],
-            "answers": [[label.code, label.text, label.lang, direction(label.lang)]
+            "answers": [[label.code, label.text, label.lang]
                         for label in answer_choices(question, base, base)],
         }
         for question in questions

@@ -28,7 +28,7 @@ from surveyapp.condition_editor.services import (
 )
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Page, Question
-from surveyapp.questionnaires.services import questionnaire_for_staff
+from surveyapp.questionnaires.services import load_version, questionnaire_for_staff
 
 bp = Blueprint("conditions", __name__, url_prefix="/staff/build", template_folder="templates")
 
@@ -52,7 +52,8 @@ def _editor(slug: str, model: type[Question] | type[Page], item_id: int, endpoin
     item = db.session.get(model, item_id)
     if item is None or item.version.questionnaire_id != questionnaire.id:
         abort(404)
-    version = item.version
+    # The whole tree in four queries: menus and answers read every page, question and option.
+    version = load_version(item.version_id)
     base = questionnaire.base_language
     kind = "question" if model is Question else "page"
     self_url = url_for(endpoint, slug=slug, **{f"{kind}_id": item_id})
