@@ -51,7 +51,7 @@
         }
         var line = make("div", { "class": "choice" });
         line.appendChild(box);
-        line.appendChild(make("label", { "for": id, lang: answer[2], dir: answer[3] }, answer[1]));
+        line.appendChild(make("label", { "for": id, lang: answer[2], dir: "auto" }, answer[1]));
         list.appendChild(line);
       });
       set.appendChild(list);
