@@ -79,19 +79,19 @@ def _editor(slug: str, model: type[Question] | type[Page], item_id: int, endpoin
                 status = 422
             else:
                 try:
-                    changed = save_condition(item, condition, form.expected.data or "",
-                                             current_user.id)
+                    save_condition(item, condition, form.expected.data or "", current_user.id)
                 except StaleCondition:
                     db.session.rollback()
                     status, conflict = 409, True
                     # Saving again now replaces the other change, knowingly.
                     form.expected.data = condition_digest(item.show_if)
+                    version = load_version(item.version_id)
                 else:
                     db.session.commit()
-                    if changed:
-                        flash(gettext("The condition was removed: it is always shown.")
-                              if condition is None else gettext("The condition was saved."),
-                              "success")
+                    # Also after a repeated send: what the page says is stored is stored.
+                    flash(gettext("The condition was removed: it is always shown.")
+                          if condition is None else gettext("The condition was saved."),
+                          "success")
                     return redirect(self_url)
     else:
         combine, rows = rules_for_editor(item.show_if, version)

@@ -1,14 +1,20 @@
 """The condition editor: what it offers, what it refuses, and that saved conditions work."""
 
+import copy
+import re
+import threading
+
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.accounts.models import Role
+from surveyapp.accounts.models import Role, User
+from surveyapp.accounts.services import create_user
 from surveyapp.audit.models import AuditEntry
 from surveyapp.db import db
 from surveyapp.questionnaires.services import get_by_slug, share
-from surveyapp.transfer import publish_questionnaire
+from surveyapp.transfer import import_questionnaire, publish_questionnaire
 from tests.condition_editor.conftest import (
+    DRAFT,
     editor_state,
     log_in,
     page_url,
@@ -17,6 +23,7 @@ from tests.condition_editor.conftest import (
     question_url,
     stored,
 )
+from tests.conftest import csrf_token
 from tests.respondent import Respondent
 
 
@@ -267,8 +274,6 @@ def test_builders_of_other_questionnaires_are_refused(app, draft):
     evaluator, _ = log_in(app, Role.EVALUATOR, "evaluator@example.org")
     assert evaluator.get(url).status_code == 403
     # Shared with the builder: allowed.
-    from surveyapp.accounts.models import User
-
     share(get_by_slug(draft), db.session.scalars(
         sa.select(User).filter_by(email="other-builder@example.org")).one())
     db.session.commit()
@@ -292,8 +297,6 @@ def test_published_versions_are_not_edited(staff_client):
     assert response.status_code == 409
     assert "new draft version" in response.get_data(as_text=True)
     html = response.get_data(as_text=True)
-    from tests.conftest import csrf_token
-
     response = staff_client.post(url, data={"csrf_token": csrf_token(html), "action": "clear"})
     assert response.status_code == 409
     db.session.expire_all()
@@ -331,8 +334,6 @@ def test_a_saved_question_condition_hides_and_shows_in_the_respondent_flow(app, 
 
 
 def _is_hidden(html: str, code: str) -> bool:
-    import re
-
     box = re.search(rf'<div class="question[^"]*" id="q-{code}"[^>]*>', html).group(0)
     return box.rstrip(">").endswith(" hidden")
 
@@ -352,3 +353,38 @@ def test_a_saved_page_condition_skips_the_page(app, staff_client, draft):
     sees.start()
     response = sees.post({"member": "long", "shown": "member age note"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/p2")
+
+
+def test_two_builders_saving_at_once_never_overwrite_each_other(committing_app):
+    """Both opened the same condition; they save different ones at the same moment."""
+    with committing_app.app_context():
+        import_questionnaire(copy.deepcopy(DRAFT))
+        create_user("race@example.org", Role.ADMIN, "a long enough password")
+        db.session.commit()
+        url = question_url(DRAFT["slug"], "why")
+    pages = []
+    for _ in range(2):
+        client = committing_app.test_client()
+        token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+        client.post("/staff/login", data={"csrf_token": token, "email": "race@example.org",
+                                          "password": "a long enough password"})
+        pages.append((client, choose(client, url, "member")))
+    results = []
+    barrier = threading.Barrier(2)
+
+    def save(client, html, answer):
+        barrier.wait()
+        results.append((answer, press(client, url, html, rule_0_values=[answer]).status_code))
+
+    threads = [threading.Thread(target=save, args=(*pages[n], answer))
+               for n, answer in enumerate(("short", "long"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(code for _answer, code in results) == [302, 409], results
+    winner = next(answer for answer, code in results if code == 302)
+    with committing_app.app_context():
+        assert stored(DRAFT["slug"], "why")["all"][0]["values"] == [winner]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "condition.change")) == 1
