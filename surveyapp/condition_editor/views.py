@@ -62,16 +62,22 @@ def _editor(slug: str, model: type[Question] | type[Page], item_id: int, endpoin
                                version=version, kind=kind), 409
 
     form = ConditionForm()
-    status, problems, conflict = 200, [], False
+    status, problems, conflict, focus = 200, [], False, None
     if request.method == "POST":
         combine = form.combine.data
         rows = read_rules(request.form)
         action = request.form.get("action", "save")
         removed = request.form.get("remove", "")
+        # Without a script every step reloads the page: the focus goes where the work goes on.
         if removed.isdigit():
             rows = [row for n, row in enumerate(rows) if n != int(removed)]
+            focus = "add-rule"
         elif action == "add":
             rows.append(RuleInput())
+            focus = f"rule-{len(rows) - 1}-question"
+        elif action == "update":
+            changed = [n for n, row in enumerate(rows) if row.question != row.shown_for]
+            focus = f"rule-{changed[0]}-op" if changed else None
         elif action in ("save", "clear"):
             condition, problems = (None, []) if action == "clear" else build_condition(
                 item, combine, rows)
@@ -116,7 +122,8 @@ def _editor(slug: str, model: type[Question] | type[Page], item_id: int, endpoin
         groups=_question_groups(earlier, base),
         problems=[{"href": _anchor(p), "message": p.message} for p in problems],
         errors={f"{p.rule}-{p.field}": p.message for p in problems if p.rule is not None},
-        conflict=conflict, is_get=request.method == "GET", subject=_subject(item, kind, base),
+        conflict=conflict, focus=focus, is_get=request.method == "GET",
+        subject=_subject(item, kind, base),
         current=describe_condition(item.show_if, version, base) if item.show_if else None,
         choices={"questions": editor_choices(earlier, base), "text": {
             "op": gettext("Comparison"), "answer": gettext("Answer"),

@@ -104,10 +104,11 @@ def test_two_rules_with_any_and_a_number(staff_client, draft):
     html = choose(staff_client, url, "member")
     html = press(staff_client, url, html, ("action", "add"),
                  rule_0_values=["long"]).get_data(as_text=True)
-    assert "rule-1-question" in html
+    assert 'id="rule-1-question" name="rule-1-question" dir="ltr" autofocus' in html
     html = press(staff_client, url, html, ("action", "update"),
                  rule_1_question="age").get_data(as_text=True)
     assert offered_ops(html, 1)[0] == "equals"
+    assert 'id="rule-1-op" name="rule-1-op" autofocus' in html
     response = press(staff_client, url, html, combine="any", rule_1_op="ge", rule_1_value="2,5")
     assert response.status_code == 302
     assert stored(draft, "why") == {"any": [
