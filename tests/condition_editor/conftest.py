@@ -94,7 +94,7 @@ def stored(slug: str, code: str, kind: str = "question"):
 
 
 def log_in(app, role: Role, email: str):
-    """A client logged in as a new user with ``role``; the user's id."""
+    """A client logged in as a new user with ``role`` (its CSRF token in ``client.csrf``)."""
     client = app.test_client()
     user, _ = create_user(email, role, "a long enough password")
     db.session.commit()
@@ -102,6 +102,7 @@ def log_in(app, role: Role, email: str):
     response = client.post("/staff/login", data={
         "csrf_token": token, "email": email, "password": "a long enough password"})
     assert response.status_code == 302
+    client.csrf = token
     return client, user.id
 
 
