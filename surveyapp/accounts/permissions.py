@@ -40,6 +40,8 @@ class Permission(enum.StrEnum):
     VIEW_PROGRAMMES = "view_programmes"
     #: Enter counts that staff report by hand (events held, letters sent) on a target mark.
     ENTER_MARKS = "enter_marks"
+    #: Edit questionnaires (structure, conditions) the user may work on.
+    BUILD = "build"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -48,7 +50,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.PREVIEW, Permission.TRANSLATE,
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
                              Permission.EXPORT_RESPONSES, Permission.SHARE_LINKS,
-                             Permission.VIEW_PROGRAMMES, Permission.ENTER_MARKS}),
+                             Permission.VIEW_PROGRAMMES, Permission.ENTER_MARKS,
+                             Permission.BUILD}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES}),

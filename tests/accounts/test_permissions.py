@@ -13,7 +13,8 @@ SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code"
                     "response_id": 999999, "code": "member_duration", "fmt": "csv",
                     "format": "csv",
                     "filename": "app.css", "programme_id": 999999, "stage_id": 999999,
-                    "mark_id": 999999, "unit_id": 999999}
+                    "mark_id": 999999, "unit_id": 999999, "question_id": 999999,
+                    "page_id": 999999}
 
 
 def guarded_routes(app):

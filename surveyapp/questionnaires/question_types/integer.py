@@ -23,6 +23,7 @@ class Integer(TypedValueType):
     input_kind = "numeric"
     summary_kind = "number"
     condition_ops = frozenset({"answered", "not_answered", "equals", "lt", "le", "gt", "ge"})
+    condition_operand = "number"
     whole = True
 
     def definition_errors(self, question: Question) -> list[str]:
