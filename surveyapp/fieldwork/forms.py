@@ -20,7 +20,7 @@ class UploadForm(FlaskForm):
 class ImportValidForm(FlaskForm):
     """The second, deliberate step: import the rows that passed and skip the others."""
 
-    data = HiddenField(validators=[InputRequired()])
+    contents = HiddenField(validators=[InputRequired()])
     valid_days = HiddenField(validators=[Optional()])
 
 

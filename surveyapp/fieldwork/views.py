@@ -71,7 +71,7 @@ def _render_index(questionnaire: Questionnaire, *, upload_form=None, codes_form=
                   report: ContactList | None = None, carried: str = "", valid_days=None,
                   problem: str | None = None, status: int = 200):
     lines = [] if questionnaire.is_anonymous else services.invitation_lines(questionnaire)
-    import_form = ImportValidForm(formdata=None, data=carried,
+    import_form = ImportValidForm(formdata=None, contents=carried,
                                   valid_days=valid_days or services.DEFAULT_VALID_DAYS)
     version = questionnaire.published_version or questionnaire.latest_version
     return render_template(
@@ -128,7 +128,7 @@ def import_valid(slug: str):
     questionnaire = _questionnaire(slug)
     form = ImportValidForm()
     try:
-        data = base64.b64decode(form.data.data or "", validate=True)
+        data = base64.b64decode(form.contents.data or "", validate=True)
         valid_days = int(form.valid_days.data or services.DEFAULT_VALID_DAYS)
     except (binascii.Error, ValueError):
         data, valid_days = b"", 0
