@@ -68,8 +68,9 @@ def compose(questionnaire: Questionnaire, invitation: Invitation, contact: Conta
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = formataddr((contact.name, contact.email or ""))
     message["Message-ID"] = make_msgid(domain="surveyapp")
-    message["Content-Language"] = contact.language
     message.set_content(body + "\n")
+    # After set_content, which replaces every Content-* header.
+    message["Content-Language"] = contact.language
     return message
 
 

@@ -7,6 +7,7 @@ import binascii
 import csv
 import io
 
+import click
 from flask import (
     Blueprint,
     abort,
@@ -36,7 +37,7 @@ from surveyapp.fieldwork.models import Contact, MessageKind
 from surveyapp.i18n import pick_language
 from surveyapp.privacy.forms import EraseForm, LookupForm
 from surveyapp.questionnaires.models import Questionnaire
-from surveyapp.questionnaires.services import questionnaire_for_staff
+from surveyapp.questionnaires.services import get_by_slug, questionnaire_for_staff
 from surveyapp.responses import services as response_services
 from surveyapp.responses.forms import ConsentForm
 from surveyapp.responses.personal_data import access_document
@@ -385,3 +386,28 @@ def erase_contact(contact_id: int):
     record(current_user.id, "contact.erase", f"contact:{contact_id}")
     db.session.commit()
     return render_template("privacy/erased.html")
+
+
+@bp.cli.command("send")
+@click.argument("slug")
+@click.option("--reminders", is_flag=True, help="Send reminders instead of invitations.")
+def send_command(slug: str, reminders: bool) -> None:
+    """Send due invitations (or reminders) of a questionnaire by e-mail, e.g. from cron."""
+    if not current_app.config.get("SERVER_NAME"):
+        raise click.UsageError("SERVER_NAME must be set: the links in the messages need it.")
+    if not mail.mail_configured():
+        raise click.UsageError("MAIL_SERVER and MAIL_DEFAULT_SENDER must be set.")
+    questionnaire = get_by_slug(slug)
+    if questionnaire is None:
+        raise click.UsageError(f"no questionnaire {slug!r}")
+    kind = MessageKind.REMINDER if reminders else MessageKind.INVITATION
+    report = mail.send_due(questionnaire, kind)
+    record(None, f"invitations.send_{kind.value}",
+           f"questionnaire:{questionnaire.id}: {report.sent} sent, {report.failed} failed, "
+           f"{report.postponed} postponed")
+    db.session.commit()
+    click.echo(f"{slug}: {report.sent} sent, {report.failed} failed, "
+               f"{report.postponed} left for later"
+               + (" (mail server unreachable)" if report.unreachable else ""))
+    if report.unreachable:
+        raise SystemExit(1)
