@@ -70,7 +70,8 @@ def _read(questionnaire: Questionnaire, data: bytes) -> ContactList:
 
 def _render_index(questionnaire: Questionnaire, *, upload_form=None, codes_form=None,
                   report: ContactList | None = None, carried: str = "", valid_days=None,
-                  problem: str | None = None, status: int = 200):
+                  problem: str | None = None, problem_field: str | None = None,
+                  status: int = 200):
     lines = [] if questionnaire.is_anonymous else services.invitation_lines(questionnaire)
     import_form = ImportValidForm(formdata=None, contents=carried,
                                   valid_days=valid_days or services.DEFAULT_VALID_DAYS)
@@ -81,7 +82,7 @@ def _render_index(questionnaire: Questionnaire, *, upload_form=None, codes_form=
         waiting=[line for line in lines if line.state != "answered"],
         upload_form=upload_form or UploadForm(formdata=None),
         codes_form=codes_form or CodesForm(formdata=None), import_form=import_form,
-        action_form=ActionForm(), report=report, problem=problem,
+        action_form=ActionForm(), report=report, problem=problem, problem_field=problem_field,
         mail_configured=mail.mail_configured(),
         per_hour=current_app.config.get("MAIL_PER_HOUR"),
     ), status
@@ -104,17 +105,19 @@ def upload(slug: str):
     if not form.validate() or upload_file is None or not upload_file.filename:
         problem = (_("Please choose a CSV file.") if form.validate()
                    else _("Please check the number of days (1 to 730)."))
-        return _render_index(questionnaire, upload_form=form, problem=problem, status=422)
+        return _render_index(questionnaire, upload_form=form, problem=problem,
+                             problem_field="file" if form.validate() else "valid_days",
+                             status=422)
     data = upload_file.read()
     try:
         contacts = _read(questionnaire, data)
     except ListUnreadable as unreadable:
         return _render_index(questionnaire, upload_form=form, problem=unreadable.reason,
-                             status=422)
+                             problem_field="file", status=422)
     if not contacts.rows:
         return _render_index(questionnaire, upload_form=form,
                              problem=_("The file has no rows below the column names."),
-                             status=422)
+                             problem_field="file", status=422)
     if contacts.rejected:
         carried = base64.b64encode(data).decode("ascii")
         return _render_index(questionnaire, upload_form=form, report=contacts, carried=carried,
@@ -173,7 +176,7 @@ def codes(slug: str):
     if not form.validate():
         return _render_index(questionnaire, codes_form=form, problem=_(
             "Please enter a number of codes from 1 to %(max)s and a validity from 1 to 730 "
-            "days.", max=services.MAX_CODES), status=422)
+            "days.", max=services.MAX_CODES), problem_field="codes-count", status=422)
     created = services.create_codes(questionnaire, form.count.data,
                                     valid_days=form.valid_days.data)
     record(current_user.id, "invitations.create_codes",
