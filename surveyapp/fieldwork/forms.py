@@ -31,6 +31,8 @@ class CodesForm(FlaskForm):
                          validators=[InputRequired(), NumberRange(min=1, max=MAX_CODES)])
     valid_days = IntegerField(_l("Codes are valid for (days)"), default=DEFAULT_VALID_DAYS,
                               validators=[InputRequired(), NumberRange(min=1, max=730)])
+    #: Random per rendered form: a double click creates the codes once.
+    batch_key = HiddenField(validators=[Optional(), Length(max=64)])
 
 
 class ActionForm(FlaskForm):

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
+from surveyapp.db import db
 from surveyapp.fieldwork import services
 from surveyapp.fieldwork.models import Contact, Invitation, MessageKind
 from surveyapp.i18n import localized
@@ -107,6 +109,10 @@ def send_due(questionnaire: Questionnaire, kind: MessageKind) -> SendReport:
     Every attempt is flushed as a ``SentMessage`` right after the server's answer; the
     caller commits.
     """
+    # Two presses at once (PostgreSQL runs them side by side) queue here, so the second one
+    # sees what the first sent; SQLite already queues every writing request.
+    db.session.execute(sa.select(Questionnaire.id).where(Questionnaire.id == questionnaire.id)
+                       .with_for_update())
     due = services.due_messages(questionnaire, kind)
     limit = int(current_app.config.get("MAIL_PER_HOUR") or 100)
     budget = max(0, limit - services.messages_in_last_hour())

@@ -52,9 +52,9 @@ def link_for(invitation: Invitation) -> str:
 
 
 def _new_invitation(questionnaire: Questionnaire, contact: Contact | None,
-                    expires_at: datetime) -> Invitation:
+                    expires_at: datetime, nonce: str | None = None) -> Invitation:
     invitation = Invitation(questionnaire_id=questionnaire.id, contact=contact,
-                            nonce=secrets.token_hex(16), expires_at=expires_at)
+                            nonce=nonce or secrets.token_hex(16), expires_at=expires_at)
     invitation.token_digest = digest(token_for(invitation))
     db.session.add(invitation)
     return invitation
@@ -91,13 +91,31 @@ def import_contacts(questionnaire: Questionnaire, rows: list[ContactRow], *,
     return contacts
 
 
+class BatchAlreadyCreated(ValueError):
+    """The codes of this form were created by an earlier press of the same button."""
+
+
 def create_codes(questionnaire: Questionnaire, count: int, *,
-                 valid_days: int = DEFAULT_VALID_DAYS) -> list[Invitation]:
-    """Create ``count`` anonymous invitations (no contact), e.g. to print on slips."""
+                 valid_days: int = DEFAULT_VALID_DAYS,
+                 batch_key: str | None = None) -> list[Invitation]:
+    """Create ``count`` anonymous invitations (no contact), e.g. to print on slips.
+
+    With ``batch_key`` (a random key of the form) the nonces derive from the key, so a second
+    press of the same form yields the same tokens and is refused instead of doubling the codes.
+
+    :raise BatchAlreadyCreated: this batch key was used before.
+    """
     if not 1 <= count <= MAX_CODES:
         raise ValueError("count out of range")
     expires_at = utcnow() + timedelta(days=valid_days)
-    codes = [_new_invitation(questionnaire, None, expires_at) for _ in range(count)]
+    if batch_key:
+        first = hashlib.sha256(f"{batch_key}:0".encode()).hexdigest()[:32]
+        if db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)
+                             .where(Invitation.nonce == first)):
+            raise BatchAlreadyCreated(batch_key)
+    codes = [_new_invitation(questionnaire, None, expires_at, nonce=hashlib.sha256(
+        f"{batch_key}:{i}".encode()).hexdigest()[:32] if batch_key else None)
+        for i in range(count)]
     db.session.flush()
     return codes
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 import csv
 import io
+import secrets
 
 import click
 from flask import (
@@ -81,7 +82,8 @@ def _render_index(questionnaire: Questionnaire, *, upload_form=None, codes_form=
         counts=services.invitation_counts(questionnaire), lines=lines,
         waiting=[line for line in lines if line.state != "answered"],
         upload_form=upload_form or UploadForm(formdata=None),
-        codes_form=codes_form or CodesForm(formdata=None), import_form=import_form,
+        codes_form=codes_form or CodesForm(formdata=None, batch_key=secrets.token_hex(16)),
+        import_form=import_form,
         action_form=ActionForm(), report=report, problem=problem, problem_field=problem_field,
         mail_configured=mail.mail_configured(),
         per_hour=current_app.config.get("MAIL_PER_HOUR"),
@@ -177,8 +179,14 @@ def codes(slug: str):
         return _render_index(questionnaire, codes_form=form, problem=_(
             "Please enter a number of codes from 1 to %(max)s and a validity from 1 to 730 "
             "days.", max=services.MAX_CODES), problem_field="codes-count", status=422)
-    created = services.create_codes(questionnaire, form.count.data,
-                                    valid_days=form.valid_days.data)
+    try:
+        created = services.create_codes(questionnaire, form.count.data,
+                                        valid_days=form.valid_days.data,
+                                        batch_key=form.batch_key.data or None)
+    except (services.BatchAlreadyCreated, IntegrityError):
+        db.session.rollback()
+        flash(_("These codes were already created (the button was pressed twice)."), "notice")
+        return redirect(url_for(".index", slug=questionnaire.slug))
     record(current_user.id, "invitations.create_codes",
            f"questionnaire:{questionnaire.id}: {len(created)}")
     db.session.commit()

@@ -152,6 +152,17 @@ def test_anonymous_codes_are_created_and_downloaded_for_printing(app, staff_clie
     assert "invitations.export_codes" in audit_actions()
 
 
+def test_a_double_click_on_create_codes_creates_them_once(app, staff_client):
+    form = hidden_values(staff_client.get(BASE).get_data(as_text=True).split(
+        'id="codes-heading"')[1])
+    assert len(form["batch_key"]) == 32
+    data = {**form, "count": "3", "valid_days": "30"}
+    assert staff_client.post(BASE + "/codes", data=data).status_code == 302
+    assert staff_client.post(BASE + "/codes", data=data).status_code == 302
+    assert count_rows(Invitation) == 3
+    assert "already created" in staff_client.get(BASE).get_data(as_text=True)
+
+
 def test_mail_merge_export_has_a_working_link_per_open_contact(app, staff_client):
     upload(staff_client, german_list())
     token = csrf_token(staff_client.get(BASE).get_data(as_text=True))
@@ -359,3 +370,24 @@ def test_builders_only_manage_invitations_of_their_questionnaires(app):
                                       "email": "builder@example.org",
                                       "password": "a long enough password"})
     assert client.get(BASE).status_code == 403
+
+
+def element_ids(html: str) -> list[str]:
+    return re.findall(r'\sid="([^"]+)"', html)
+
+
+def test_pages_have_unique_ids_and_labelled_controls(app, staff_client):
+    q = questionnaire()
+    q.is_anonymous = False
+    db.session.commit()
+    upload(staff_client, german_list())
+    report = upload(staff_client, german_list() + b"Bad;x;;;\r\n").get_data(as_text=True)
+    invitation = db.session.scalars(sa.select(Invitation)).first()
+    csrf = csrf_token(report)
+    found = staff_client.post("/staff/privacy/invitation", data={
+        "csrf_token": csrf, "address": services.token_for(invitation)}).get_data(as_text=True)
+    for html in (report, found):
+        ids = element_ids(html)
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+        for control in re.findall(r'<input (?![^>]*type="hidden")[^>]*id="([^"]+)"', html):
+            assert f'for="{control}"' in html, control
