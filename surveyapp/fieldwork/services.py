@@ -233,6 +233,18 @@ def contacts_for(questionnaire: Questionnaire, unit_ids: list[int] | None = None
     return list(db.session.scalars(statement))
 
 
+def invitation_of(contact: Contact) -> Invitation | None:
+    """The contact's newest invitation (e.g. to attach a phone interview's draft to it)."""
+    return db.session.scalar(sa.select(Invitation).where(Invitation.contact_id == contact.id)
+                             .order_by(Invitation.id.desc()).limit(1))
+
+
+def mark_do_not_contact(contact: Contact) -> None:
+    """The person asked not to be contacted again: no more messages, reminders or calls."""
+    contact.do_not_contact = True
+    db.session.flush()
+
+
 @dataclass
 class InvitationLine:
     """A row of the staff list of a non-anonymous questionnaire."""

@@ -391,3 +391,11 @@ def test_pages_have_unique_ids_and_labelled_controls(app, staff_client):
         assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
         for control in re.findall(r'<input (?![^>]*type="hidden")[^>]*id="([^"]+)"', html):
             assert f'for="{control}"' in html, control
+
+
+def test_services_for_phone_campaigns(app):
+    invitation, _token = make_invitation()
+    contact = invitation.contact
+    assert services.invitation_of(contact).id == invitation.id
+    services.mark_do_not_contact(contact)
+    assert services.contacts_for(questionnaire()) == []
