@@ -399,3 +399,21 @@ def test_services_for_phone_campaigns(app):
     assert services.invitation_of(contact).id == invitation.id
     services.mark_do_not_contact(contact)
     assert services.contacts_for(questionnaire()) == []
+
+
+def test_starting_without_consent_stores_nothing_and_keeps_the_link_open(app, client):
+    invitation, token = make_invitation(language="en")
+    page = client.get(f"/i/{token}")
+    refused = client.post(f"/i/{token}", data=hidden_values(page.get_data(as_text=True)))
+    assert refused.status_code == 422
+    assert "Please tick the box to agree" in refused.get_data(as_text=True)
+    forged = client.post(f"/i/{token}", data={"consent": "y"})  # no CSRF token, no consent id
+    assert forged.status_code == 422
+    assert count_rows(Response) == 0
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).response_id is None
+    q = questionnaire()
+    q.state = type(q.state).CLOSED
+    db.session.commit()
+    closed = client.get(f"/i/{token}")
+    assert closed.status_code == 410 and "not open for answers" in closed.get_data(as_text=True)
