@@ -34,8 +34,6 @@ REASONS = {
     "email": _l("The e-mail address is not valid."),
     "phone": _l("The phone number may only contain digits, spaces, +, -, /, brackets and "
                 "must have at least 6 digits."),
-    "unit": _l("There is no unit with this code."),
-    "language": _l("This questionnaire is not offered in this language."),
     "duplicate_existing": _l("This person is already in the contact list."),
     "too_long": _l("A value is too long."),
 }
@@ -204,11 +202,13 @@ def _check(row: ContactRow, raw_phone: str, offered: dict[str, str], base_langua
     if row.unit_code:
         row.unit_id = unit_ids.get(row.unit_code.lower())
         if row.unit_id is None:
-            problems.append(str(REASONS["unit"]))
+            problems.append(str(_l("There is no unit with the code “%(code)s”.",
+                                   code=row.unit_code)))
     if row.language:
         language = offered.get(row.language.lower())
         if language is None:
-            problems.append(str(REASONS["language"]))
+            problems.append(str(_l("This questionnaire is not offered in the language "
+                                   "“%(code)s”.", code=row.language)))
         else:
             row.language = language
     else:

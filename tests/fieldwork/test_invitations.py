@@ -99,8 +99,8 @@ def test_bad_rows_are_reported_with_lines_and_nothing_is_imported(app, staff_cli
     lines = [int(n) for n in re.findall(r'<th scope="row">(\d+)</th>', report)]
     assert lines == [3, 4, 5, 6, 7, 8]
     for reason in ("Neither an e-mail address nor a phone number", "e-mail address is not valid",
-                   "phone number may only contain", "no unit with this code",
-                   "not offered in this language", "appears earlier in the file (line 2)"):
+                   "phone number may only contain", "no unit with the code “atlantis”",
+                   "not offered in the language “fa”", "appears earlier in the file (line 2)"):
         assert reason in report, reason
     assert "Import the 2 valid rows and skip the others" in html
 
