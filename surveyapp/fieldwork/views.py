@@ -44,6 +44,7 @@ from surveyapp.responses.forms import ConsentForm
 from surveyapp.responses.personal_data import access_document
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
+bp.cli.help = "Personal invitations: send due invitations and reminders by e-mail."
 STAFF = "/staff/questionnaires/<slug>/invitations"
 
 
