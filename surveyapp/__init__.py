@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
+    from surveyapp.fieldwork.share_views import bp as share_bp
     from surveyapp.fieldwork.views import bp as invitations_bp
     from surveyapp.privacy.views import bp as privacy_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(share_bp)
     app.register_blueprint(invitations_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.

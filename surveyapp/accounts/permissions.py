@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     EXPORT_RESPONSES = "export_responses"
     #: Look up, hand out and erase one person's data; read the audit log.
     MANAGE_PERSONAL_DATA = "manage_personal_data"
+    #: The share page: public links, per-unit links, QR codes and flyers.
+    SHARE_LINKS = "share_links"
     #: Upload contacts, create codes, export links, send invitations (builders: own ones).
     MANAGE_INVITATIONS = "manage_invitations"
 
@@ -39,7 +41,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUILDER: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                              Permission.PREVIEW, Permission.TRANSLATE,
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
-                             Permission.EXPORT_RESPONSES, Permission.MANAGE_INVITATIONS}),
+                             Permission.EXPORT_RESPONSES, Permission.SHARE_LINKS,
+                             Permission.MANAGE_INVITATIONS}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES}),

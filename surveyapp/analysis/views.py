@@ -138,19 +138,20 @@ CHART_CACHE_SIZE = 2048
 _CHART_LOCK = threading.Lock()
 
 
-def _cached_chart(draw, data, text: str, **options) -> Markup:
-    """``draw(data, text, **options)`` inlined, from the cache when the same was drawn before.
+def _cached_chart(draw, *data, **options) -> Markup | None:
+    """``draw(*data, **options)`` inlined, from the cache when the same was drawn before.
 
-    The key holds the data, the texts and the locale (number formats); the formatting
-    functions among the options follow from the locale.
+    The key holds the data with its texts and the locale (number formats); the formatting
+    functions among the options follow from the locale. ``None`` means nothing to draw.
     """
     shown = [options.get(name) for name in sorted(options) if not callable(options[name])]
-    key = repr((draw.__name__, data, text, shown, str(get_locale())))
+    key = repr((draw.__name__, data, shown, str(get_locale())))
     with _CHART_LOCK:  # threaded servers share the cache
         if key in _CHART_CACHE:
             _CHART_CACHE.move_to_end(key)
             return _CHART_CACHE[key]
-    chart = _inline(draw(data, text, **options))
+    svg = draw(*data, **options)
+    chart = None if svg is None else _inline(svg)
     with _CHART_LOCK:
         _CHART_CACHE[key] = chart
         if len(_CHART_CACHE) > CHART_CACHE_SIZE:
@@ -167,18 +168,11 @@ def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | No
     rtl = direction(lang) == "rtl"
     drawn: dict[str, Markup] = {}
     for item in summary.questions:
-        text, code = item.question.text, item.question.code
-        if item.rows:
-            drawn[code] = _cached_chart(charts.stacked_chart, item.rows, text,
-                                        hidden_text=hidden, percent=formats["pct"], rtl=rtl,
-                                        width=width)
-        elif item.cells and item.question.is_choice:
-            drawn[code] = _cached_chart(charts.bar_chart, item.cells, text, hidden_text=hidden,
-                                        percent=formats["pct"], rtl=rtl, width=width)
-        elif item.bins:
-            drawn[code] = _cached_chart(charts.histogram_chart, item.bins, text,
-                                        hidden_text=hidden,
-                                        count=lambda n: formats["num"](n, 0), width=width)
+        chart = _cached_chart(charts.chart_for, item, hidden_text=hidden,
+                              percent=formats["pct"], count=lambda n: formats["num"](n, 0),
+                              rtl=rtl, width=width)
+        if chart is not None:
+            drawn[item.question.code] = chart
     timeline = None
     shown = protected_timeline(summary.overview.by_day, summary.threshold)
     if shown is not None and not summary.suppressed:

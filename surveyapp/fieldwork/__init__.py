@@ -1,1 +1,1 @@
-"""Fieldwork: how questionnaires reach people (links, QR flyers, personal invitations, calls)."""
+"""Fieldwork: how questionnaires reach people (links, QR codes and flyers, invitations, calls)."""

@@ -22,6 +22,7 @@ from surveyapp.accounts.permissions import Permission, can, public
 from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db
 from surveyapp.extensions import limiter
+from surveyapp.fieldwork.links import UNIT_PARAMETER, unit_from_parameter
 from surveyapp.i18n import pick_language
 from surveyapp.questionnaires.models import (
     Page,
@@ -103,6 +104,12 @@ def start(slug: str):
             return redirect(_page_url(questionnaire, token, draft.current_page))
 
     consent_text = current_consent_text(questionnaire, lang)
+    # A unit link attributes the response without asking; its parameter travels through the
+    # consent form in a hidden field and is verified again on the POST. One that does not
+    # verify starts an unattributed response (see fieldwork.links).
+    unit_param = (request.form.get("unit") if request.method == "POST"
+                  else request.args.get(UNIT_PARAMETER))
+    unit_id = unit_from_parameter(questionnaire, unit_param)
     form = ConsentForm()
     message = None
     status = 200
@@ -120,6 +127,7 @@ def start(slug: str):
                     consent_text_id=form.consent_text_id.data,
                     start_key=form.start_key.data or "",
                     purposes=request.form.getlist("purpose"),
+                    unit_id=unit_id,
                     is_preview=preview,
                 )
             except services.StartRefused as refused:
@@ -148,6 +156,7 @@ def start(slug: str):
         form=form,
         message=message,
         preview=preview,
+        unit_param=unit_param if unit_id is not None else None,
     ), status
 
 
