@@ -299,8 +299,14 @@ def mail_merge_rows(questionnaire: Questionnaire) -> list[list[str]]:
         .where(Invitation.questionnaire_id == questionnaire.id, Invitation.used_at.is_(None),
                Invitation.expires_at > now, ~Contact.do_not_contact)
         .order_by(Contact.name, Contact.id)).all()
-    return [[c.name, c.email or "", c.phone or "", c.language, code or "", link_for(inv)]
-            for inv, c, code in rows]
+    return [[_no_formula(c.name), c.email or "", c.phone or "", c.language, code or "",
+             link_for(inv)] for inv, c, code in rows]
+
+
+def _no_formula(text: str) -> str:
+    """A name as a spreadsheet shows it, never runs it (CSV injection); phones are checked."""
+    return "'" + text if text.lstrip().startswith(("=", "+", "-", "@")) or \
+        text.startswith(("\t", "\r")) else text
 
 
 def code_rows(questionnaire: Questionnaire) -> list[list[str]]:

@@ -175,6 +175,14 @@ def test_mail_merge_export_has_a_working_link_per_open_contact(app, staff_client
     assert "invitations.export_mail_merge" in audit_actions()
 
 
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(app, staff_client):
+    upload(staff_client, b"name,email\n=HYPERLINK(\"http://x\"),x@example.org\n")
+    token = csrf_token(staff_client.get(BASE).get_data(as_text=True))
+    download = staff_client.post(BASE + "/mail-merge.csv", data={"csrf_token": token})
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0]["name"] == "'=HYPERLINK(\"http://x\")"
+
+
 def make_invitation(slug: str = SLUG, *, language: str = "en", unit: str | None = "koeln",
                     email: str = "amira@example.org") -> tuple[Invitation, str]:
     q = questionnaire(slug)
