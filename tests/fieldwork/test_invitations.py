@@ -425,3 +425,19 @@ def test_starting_without_consent_stores_nothing_and_keeps_the_link_open(app, cl
     db.session.commit()
     closed = client.get(f"/i/{token}")
     assert closed.status_code == 410 and "not open for answers" in closed.get_data(as_text=True)
+
+
+def test_purging_an_old_draft_frees_the_link_for_a_new_start(app, client):
+    from surveyapp.responses.retention import purge
+
+    invitation, token = make_invitation()
+    start_with_link(client, token)
+    old = utcnow() - timedelta(days=400)
+    db.session.execute(sa.update(Response).values(updated_at=old, started_at=old))
+    db.session.commit()
+    purge()
+    db.session.commit()
+    db.session.expire_all()
+    assert count_rows(Response) == 0
+    assert db.session.get(Invitation, invitation.id).response_id is None
+    assert app.test_client().get(f"/i/{token}").status_code == 200
