@@ -105,12 +105,16 @@ def upload(slug: str):
     questionnaire = _questionnaire(slug)
     form = UploadForm()
     upload_file = request.files.get("file")
-    if not form.validate() or upload_file is None or not upload_file.filename:
-        problem = (_("Please choose a CSV file.") if form.validate()
-                   else _("Please check the number of days (1 to 730)."))
+    valid = form.validate()
+    if not valid or upload_file is None or not upload_file.filename:
+        if "csrf_token" in form.errors:
+            problem, field = _("You were away for a while. Please choose the file again."), "file"
+        elif not valid:
+            problem, field = _("Please check the number of days (1 to 730)."), "valid_days"
+        else:
+            problem, field = _("Please choose a CSV file."), "file"
         return _render_index(questionnaire, upload_form=form, problem=problem,
-                             problem_field="file" if form.validate() else "valid_days",
-                             status=422)
+                             problem_field=field, status=422)
     data = upload_file.read()
     try:
         contacts = _read(questionnaire, data)

@@ -441,3 +441,19 @@ def test_purging_an_old_draft_frees_the_link_for_a_new_start(app, client):
     assert count_rows(Response) == 0
     assert db.session.get(Invitation, invitation.id).response_id is None
     assert app.test_client().get(f"/i/{token}").status_code == 200
+
+
+def test_upload_problems_name_the_field(app, staff_client):
+    token = csrf_token(staff_client.get(BASE).get_data(as_text=True))
+    no_file = staff_client.post(BASE + "/upload", data={"csrf_token": token, "valid_days": "60"})
+    assert no_file.status_code == 422 and 'href="#file">Please choose a CSV file' in \
+        no_file.get_data(as_text=True)
+    bad_days = staff_client.post(BASE + "/upload", data={
+        "csrf_token": token, "valid_days": "0", "file": (io.BytesIO(german_list()), "a.csv")},
+        content_type="multipart/form-data")
+    assert bad_days.status_code == 422 and 'href="#valid_days"' in bad_days.get_data(as_text=True)
+    stale = staff_client.post(BASE + "/upload", data={
+        "csrf_token": "stale", "valid_days": "60", "file": (io.BytesIO(german_list()), "a.csv")},
+        content_type="multipart/form-data")
+    assert stale.status_code in (400, 422)
+    assert count_rows(Contact) == 0
