@@ -7,6 +7,7 @@ import binascii
 import csv
 import io
 import secrets
+import zlib
 
 import click
 from flask import (
@@ -46,6 +47,8 @@ from surveyapp.responses.personal_data import access_document
 bp = Blueprint("invitations", __name__, template_folder="templates")
 bp.cli.help = "Personal invitations: send due invitations and reminders by e-mail."
 STAFF = "/staff/questionnaires/<slug>/invitations"
+#: Largest contact list the second import step accepts back (the upload itself is smaller).
+MAX_CARRIED_BYTES = 2 * 1024 * 1024
 
 
 @bp.record_once
@@ -126,7 +129,8 @@ def upload(slug: str):
                              problem=_("The file has no rows below the column names."),
                              problem_field="file", status=422)
     if contacts.rejected:
-        carried = base64.b64encode(data).decode("ascii")
+        # Compressed, so that the second step's form stays far below the request size limit.
+        carried = base64.b64encode(zlib.compress(data, 9)).decode("ascii")
         return _render_index(questionnaire, upload_form=form, report=contacts, carried=carried,
                              valid_days=form.valid_days.data, status=422)
     return _import(questionnaire, contacts, form.valid_days.data)
@@ -139,9 +143,13 @@ def import_valid(slug: str):
     questionnaire = _questionnaire(slug)
     form = ImportValidForm()
     try:
-        data = base64.b64decode(form.contents.data or "", validate=True)
+        inflate = zlib.decompressobj()
+        data = inflate.decompress(base64.b64decode(form.contents.data or "", validate=True),
+                                  MAX_CARRIED_BYTES)
+        if inflate.unconsumed_tail:
+            raise ValueError("contact list too large")
         valid_days = int(form.valid_days.data or services.DEFAULT_VALID_DAYS)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, zlib.error, ValueError):
         data, valid_days = b"", 0
     if not form.validate() or not data or not 1 <= valid_days <= 730:
         return _render_index(questionnaire, problem=_("Please upload the file again."),

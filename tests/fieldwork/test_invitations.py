@@ -457,3 +457,19 @@ def test_upload_problems_name_the_field(app, staff_client):
         content_type="multipart/form-data")
     assert stale.status_code in (400, 422)
     assert count_rows(Contact) == 0
+
+
+def test_a_large_list_with_one_bad_row_can_still_be_imported_in_the_second_step(app,
+                                                                                staff_client):
+    lines = ["name;email;phone;unit;language"]
+    lines += [f"Person number {i} with a longer name;person{i}@example.org;;koeln;de"
+              for i in range(4000)]
+    lines.append("Broken;broken;;;")
+    content = ("\n".join(lines) + "\n").encode("utf-8")
+    assert len(content) > 250_000
+    report = upload(staff_client, content)
+    assert report.status_code == 422
+    values = hidden_values(report.get_data(as_text=True).split("invitation-report")[1])
+    assert len(values["contents"]) < len(content) / 3
+    assert staff_client.post(BASE + "/import-valid", data=values).status_code == 302
+    assert count_rows(Contact) == 4000
