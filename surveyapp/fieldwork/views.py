@@ -91,6 +91,7 @@ def _render_index(questionnaire: Questionnaire, *, upload_form=None, codes_form=
         action_form=ActionForm(), report=report, problem=problem, problem_field=problem_field,
         mail_configured=mail.mail_configured(),
         per_hour=current_app.config.get("MAIL_PER_HOUR"),
+        last_hour=services.messages_in_last_hour(),
     ), status
 
 

@@ -182,7 +182,8 @@ def test_the_hourly_limit_holds_across_requests(app, staff_client, smtp):
     add_contacts([(f"P{i}", f"p{i}@example.org", "en") for i in range(5)])
     press(staff_client, "invitation")
     assert len(smtp.messages) == 3
-    assert "2 more will be sent later" in staff_client.get(BASE).get_data(as_text=True)
+    page = staff_client.get(BASE).get_data(as_text=True)
+    assert "2 more will be sent later" in page and "last hour: 3 of 3" in page
     press(staff_client, "invitation")
     assert len(smtp.messages) == 3  # still within the same hour
     # An hour later the rest go out.
