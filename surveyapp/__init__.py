@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
     from surveyapp.fieldwork.share_views import bp as share_bp
+    from surveyapp.fieldwork.views import bp as invitations_bp
     from surveyapp.privacy.views import bp as privacy_bp
     from surveyapp.programmes.views import bp as programmes_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(units_bp)
     app.register_blueprint(programmes_bp)
     app.register_blueprint(conditions_bp)
+    app.register_blueprint(invitations_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

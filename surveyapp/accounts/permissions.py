@@ -42,6 +42,8 @@ class Permission(enum.StrEnum):
     ENTER_MARKS = "enter_marks"
     #: Edit questionnaires (structure, conditions) the user may work on.
     BUILD = "build"
+    #: Upload contacts, create codes, export links, send invitations (builders: own ones).
+    MANAGE_INVITATIONS = "manage_invitations"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -51,7 +53,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
                              Permission.EXPORT_RESPONSES, Permission.SHARE_LINKS,
                              Permission.VIEW_PROGRAMMES, Permission.ENTER_MARKS,
-                             Permission.BUILD}),
+                             Permission.BUILD, Permission.MANAGE_INVITATIONS}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES}),
