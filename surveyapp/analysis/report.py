@@ -40,6 +40,7 @@ from surveyapp.analysis.summaries import (
     Results,
     build_results,
 )
+from surveyapp.fieldwork.services import invitation_counts
 from surveyapp.i18n import direction, localized, text_direction
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.typesetting import compile_pdf
@@ -185,6 +186,17 @@ class _Report:
             [_("Complete responses"), fmt.count(overview.complete)],
             [_("Unfinished responses"), fmt.count(overview.partial)],
             [_("Withdrawn by respondents"), fmt.count(overview.withdrawn)],
+        ]
+        invitations = invitation_counts(results.catalogue.questionnaire)
+        if invitations["invited"]:
+            # Of every personal invitation, whatever the selection: an invitation does not
+            # know the answers it led to (in anonymous questionnaires it must not).
+            facts.append([_("Response rate of the personal invitations"), _text(_(
+                "%(used)s of %(invited)s invitations answered (%(rate)s)",
+                used=fmt.count(invitations["used"]), invited=fmt.count(invitations["invited"]),
+                rate=fmt.percent(100 * invitations["used"] / invitations["invited"])),
+                self.dir)])
+        facts += [
             [_("Created"), _("%(day)s (UTC)", day=fmt.day(datetime.now(UTC).date()))],
         ]
         return [[_text(what, self.dir) if what else what, value] for what, value in facts]
