@@ -33,6 +33,7 @@ from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db
 from surveyapp.extensions import csrf
 from surveyapp.fieldwork import mail, services
+from surveyapp.fieldwork import metrics as _metrics  # noqa: F401 (registers its target mark)
 from surveyapp.fieldwork.contacts_csv import ContactList, ListUnreadable, read_contacts
 from surveyapp.fieldwork.forms import ActionForm, CodesForm, ImportValidForm, UploadForm
 from surveyapp.fieldwork.models import Contact, MessageKind

@@ -315,3 +315,18 @@ def test_confirm_form_against_the_proposal_without_reason_points_at_the_note(app
     assert response.status_code == 302
     db.session.expire_all()
     assert _participation(stage, "nrw").note == "Werbung startete spät"
+
+
+def test_new_contacts_count_as_a_mark_within_the_stage(app):
+    from surveyapp.fieldwork.models import Contact
+    from surveyapp.questionnaires.services import get_by_slug
+
+    questionnaire = get_by_slug("exit-survey")
+    for number, (code, day) in enumerate([("koeln", JAN), ("nrw", MAR_END),
+                                          ("koeln", date(2027, 4, 1)), ("berlin", JAN)]):
+        db.session.add(Contact(questionnaire_id=questionnaire.id, name=f"P{number}",
+                               email=f"p{number}@example.org", unit_id=unit(code).id,
+                               language="de", created_at=_at(day, 23, 59)))
+    db.session.flush()
+    nrw = [unit(c).id for c in ("nrw", "koeln", "dortmund")]
+    assert count_mark("new_contacts", nrw, JAN, MAR_END, {"questionnaire": "exit-survey"}) == 2
