@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
+    from surveyapp.fieldwork.views import bp as invitations_bp
     from surveyapp.privacy.views import bp as privacy_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(campaigns_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
