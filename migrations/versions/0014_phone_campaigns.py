@@ -1,7 +1,7 @@
 """phone campaigns: campaigns, interviewers, call lists, calls; the interviewer of a response
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-11-21 10:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
@@ -60,6 +60,7 @@ def upgrade():
         'call_entries',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('campaign_id', sa.Integer(), nullable=False),
+        sa.Column('contact_id', sa.Integer(), nullable=True),
         sa.Column('name', sa.String(length=200), nullable=False),
         sa.Column('phone', sa.String(length=40), nullable=False),
         sa.Column('language', sa.String(length=10), nullable=True),
@@ -76,14 +77,20 @@ def upgrade():
                                 name=op.f('fk_call_entries_campaign_id_campaigns')),
         sa.ForeignKeyConstraint(['claimed_by'], ['users.id'],
                                 name=op.f('fk_call_entries_claimed_by_users')),
+        sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], ondelete='CASCADE',
+                                name=op.f('fk_call_entries_contact_id_contacts')),
         sa.ForeignKeyConstraint(['unit_id'], ['units.id'],
                                 name=op.f('fk_call_entries_unit_id_units')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_call_entries')),
+        sa.UniqueConstraint('campaign_id', 'contact_id',
+                            name=op.f('uq_call_entries_campaign_id_contact_id')),
     )
     with op.batch_alter_table('call_entries', schema=None) as batch_op:
         batch_op.create_index('ix_call_entries_queue', ['campaign_id', 'status', 'next_call_at'],
                               unique=False)
         batch_op.create_index(batch_op.f('ix_call_entries_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_call_entries_contact_id'), ['contact_id'],
+                              unique=False)
     op.create_table(
         'call_attempts',
         sa.Column('id', sa.Integer(), nullable=False),

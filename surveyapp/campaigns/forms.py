@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -36,6 +37,17 @@ class InterviewersForm(FlaskForm):
     """Who calls for a campaign."""
 
     interviewers = SelectMultipleField(_l("Interviewers"), coerce=int, validate_choice=False)
+
+
+class BuildListForm(FlaskForm):
+    """Whom to add to the call list."""
+
+    source = RadioField(_l("Whom to call"), default="contacts", validators=[InputRequired()],
+                        choices=[("contacts", _l("All contacts of the questionnaire")),
+                                 ("invitations",
+                                  _l("Contacts who have not answered their invitation yet"))])
+    units = SelectMultipleField(_l("Only these units (none ticked: all units)"), coerce=int,
+                                validate_choice=False)
 
 
 class OutcomeForm(FlaskForm):

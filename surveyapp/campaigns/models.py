@@ -80,10 +80,16 @@ class CallEntry(db.Model):
     __tablename__ = "call_entries"
     __table_args__ = (
         sa.Index("ix_call_entries_queue", "campaign_id", "status", "next_call_at"),
+        # A contact is on a campaign's list once, however often the list is extended.
+        sa.UniqueConstraint("campaign_id", "contact_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    #: The contact the person came from; erasing the contact erases them from call lists.
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     #: The person as they were when the list was built (the caller needs nothing else).
     name: Mapped[str] = mapped_column(sa.String(200))
     phone: Mapped[str] = mapped_column(sa.String(40))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from surveyapp.accounts.models import Role, User
+from surveyapp.accounts.models import Role, Unit, User
 from surveyapp.campaigns.models import (
     ACTIVE_STATUSES,
     CallAttempt,
@@ -19,6 +20,7 @@ from surveyapp.campaigns.models import (
     campaign_interviewers,
 )
 from surveyapp.db import db, utcnow
+from surveyapp.fieldwork.models import Contact, Invitation
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import list_questionnaires, may_work_on
 from surveyapp.responses.models import Channel, Response
@@ -56,6 +58,7 @@ class Person:
     phone: str
     language: str | None = None
     unit_id: int | None = None
+    contact_id: int | None = None
 
 
 # --- who may see what -------------------------------------------------------------------------
@@ -95,6 +98,11 @@ def assigned_campaigns(user) -> list[Campaign]:
     return list(db.session.scalars(statement))
 
 
+def unit_choices() -> list[Unit]:
+    """Every unit, by name, to narrow a call list."""
+    return list(db.session.scalars(sa.select(Unit).order_by(Unit.name)))
+
+
 def interviewer_accounts() -> list[User]:
     """Active accounts with the interviewer role, to assign to campaigns."""
     return list(db.session.scalars(
@@ -131,16 +139,81 @@ def add_people(campaign: Campaign, people: Iterable[Person]) -> int:
         sa.select(CallEntry.phone).where(CallEntry.campaign_id == campaign.id)))
     rows = []
     for person in people:
-        phone = person.phone.strip()
+        phone = (person.phone or "").strip()
         if not phone or phone in known:
             continue
         known.add(phone)
-        rows.append({"campaign_id": campaign.id, "name": person.name.strip(), "phone": phone,
+        rows.append({"campaign_id": campaign.id, "contact_id": person.contact_id,
+                     "name": person.name.strip(), "phone": phone,
                      "language": person.language or None, "unit_id": person.unit_id,
                      "status": EntryStatus.OPEN, "attempts": 0, "is_callback": False})
     if rows:
         db.session.execute(sa.insert(CallEntry), rows)
     return len(rows)
+
+
+class ListSource(enum.StrEnum):
+    """Whom a call list is built from."""
+
+    #: Every contact of the questionnaire (or of the chosen units).
+    CONTACTS = "contacts"
+    #: Contacts whose invitation has not been answered yet.
+    INVITATIONS = "invitations"
+
+
+def units_within(unit_ids: Iterable[int]) -> set[int]:
+    """The given units and every unit below them (a region brings its chapters)."""
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in db.session.execute(sa.select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    found: set[int] = set()
+    todo = list(unit_ids)
+    while todo:
+        unit_id = todo.pop()
+        if unit_id not in found:
+            found.add(unit_id)
+            todo.extend(children.get(unit_id, []))
+    return found
+
+
+def people_from_contacts(campaign: Campaign, *, source: ListSource = ListSource.CONTACTS,
+                         unit_ids: Iterable[int] | None = None) -> list[Person]:
+    """Contacts of the campaign's questionnaire with a phone number who may be called.
+
+    Contacts who asked not to be contacted are never included. ``unit_ids`` narrows to those
+    units and the units below them.
+    """
+    statement = (sa.select(Contact)
+                 .where(Contact.questionnaire_id == campaign.questionnaire_id,
+                        ~Contact.do_not_contact, Contact.phone.is_not(None), Contact.phone != "")
+                 .order_by(Contact.id))
+    if unit_ids:
+        statement = statement.where(Contact.unit_id.in_(units_within(unit_ids)))
+    if source is ListSource.INVITATIONS:
+        statement = statement.where(Contact.id.in_(
+            sa.select(Invitation.contact_id).where(
+                Invitation.questionnaire_id == campaign.questionnaire_id,
+                Invitation.used_at.is_(None))))
+    return [Person(name=c.name, phone=c.phone, language=c.language, unit_id=c.unit_id,
+                   contact_id=c.id) for c in db.session.scalars(statement)]
+
+
+def build_call_list(campaign: Campaign, *, source: ListSource = ListSource.CONTACTS,
+                    unit_ids: Iterable[int] | None = None) -> int:
+    """Add the campaign's contacts (see ``people_from_contacts``); return how many were new."""
+    known = set(db.session.scalars(
+        sa.select(CallEntry.contact_id).where(CallEntry.campaign_id == campaign.id,
+                                              CallEntry.contact_id.is_not(None))))
+    people = people_from_contacts(campaign, source=source, unit_ids=unit_ids)
+    return add_people(campaign, [p for p in people if p.contact_id not in known])
+
+
+def mark_do_not_contact(entry: CallEntry) -> None:
+    """The person asked not to be called again: their contact is never contacted again."""
+    if entry.contact_id is not None:
+        # fieldwork has no service for this yet; one UPDATE of the flag it owns.
+        db.session.execute(sa.update(Contact).where(Contact.id == entry.contact_id)
+                           .values(do_not_contact=True))
 
 
 # --- the interviewer's queue ------------------------------------------------------------------
@@ -257,6 +330,8 @@ def record_outcome(entry: CallEntry, user, outcome: CallOutcome, *, seen_attempt
     if result.rowcount != 1:
         db.session.expire(entry)
         return False
+    if outcome is CallOutcome.DO_NOT_CALL:
+        mark_do_not_contact(entry)
     db.session.add(CallAttempt(entry_id=entry.id, number=number, interviewer_id=user.id,
                                called_at=now, outcome=outcome,
                                callback_at=callback_at if outcome is CallOutcome.CALLBACK

@@ -6,12 +6,13 @@ from datetime import UTC
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import to_utc
+from flask_babel import ngettext, to_utc
 from flask_login import current_user
 
 from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.campaigns import services
 from surveyapp.campaigns.forms import (
+    BuildListForm,
     CampaignForm,
     InterviewConsentForm,
     InterviewersForm,
@@ -103,8 +104,10 @@ def show(campaign_id: int):
     campaign = _supervised(campaign_id)
     form = InterviewersForm(interviewers=[u.id for u in campaign.interviewers])
     _interviewer_choices(form)
+    build_form = BuildListForm()
+    build_form.units.choices = [(u.id, u.name) for u in services.unit_choices()]
     return render_template(
-        "campaigns/show.html", campaign=campaign, form=form,
+        "campaigns/show.html", campaign=campaign, form=form, build_form=build_form,
         progress=services.campaign_progress(campaign),
         per_interviewer=services.progress_by_interviewer(campaign),
         callbacks=services.due_callbacks(campaign), outcomes=list(CallOutcome),
@@ -122,6 +125,22 @@ def interviewers(campaign_id: int):
         services.assign_interviewers(campaign, form.interviewers.data or [])
         db.session.commit()
         flash(_("The interviewers were saved."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/entries", methods=["POST"])
+@permission_required(Permission.RUN_CAMPAIGNS)
+def build_list(campaign_id: int):
+    """Add contacts (all, or those who have not answered their invitation) to the call list."""
+    campaign = _supervised(campaign_id)
+    form = BuildListForm()
+    form.units.choices = [(u.id, u.name) for u in services.unit_choices()]
+    if form.validate_on_submit():
+        added = services.build_call_list(campaign, source=services.ListSource(form.source.data),
+                                         unit_ids=form.units.data or None)
+        db.session.commit()
+        flash(ngettext("%(num)d person was added to the call list.",
+                       "%(num)d people were added to the call list.", added), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
