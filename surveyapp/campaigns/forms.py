@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
@@ -43,9 +44,9 @@ class BuildListForm(FlaskForm):
     """Whom to add to the call list."""
 
     source = RadioField(_l("Whom to call"), default="contacts", validators=[InputRequired()],
-                        choices=[("contacts", _l("All contacts of the questionnaire")),
-                                 ("invitations",
-                                  _l("Contacts who have not answered their invitation yet"))])
+                        choices=[SelectChoice("contacts", _l("All contacts of the questionnaire")),
+                                 SelectChoice("invitations", _l(
+                                     "Contacts who have not answered their invitation yet"))])
     units = SelectMultipleField(_l("Only these units (none ticked: all units)"), coerce=int,
                                 validate_choice=False)
 

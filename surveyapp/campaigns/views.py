@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import ngettext, to_utc
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.campaigns import services
@@ -62,7 +63,8 @@ def _entry(campaign: Campaign, entry_id: int) -> CallEntry:
 
 
 def _interviewer_choices(form) -> None:
-    form.interviewers.choices = [(u.id, u.email) for u in services.interviewer_accounts()]
+    form.interviewers.choices = [SelectChoice(u.id, u.email)
+                                 for u in services.interviewer_accounts()]
 
 
 # --- supervisors ------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def new():
     """Create a campaign and assign its interviewers."""
     form = CampaignForm()
     questionnaires = list_questionnaires(current_user)
-    form.questionnaire_id.choices = [(q.id, q.slug) for q in questionnaires]
+    form.questionnaire_id.choices = [SelectChoice(q.id, q.slug) for q in questionnaires]
     _interviewer_choices(form)
     if form.validate_on_submit():
         questionnaire = next(q for q in questionnaires if q.id == form.questionnaire_id.data)
@@ -105,7 +107,7 @@ def show(campaign_id: int):
     form = InterviewersForm(interviewers=[u.id for u in campaign.interviewers])
     _interviewer_choices(form)
     build_form = BuildListForm()
-    build_form.units.choices = [(u.id, u.name) for u in services.unit_choices()]
+    build_form.units.choices = [SelectChoice(u.id, u.name) for u in services.unit_choices()]
     return render_template(
         "campaigns/show.html", campaign=campaign, form=form, build_form=build_form,
         progress=services.campaign_progress(campaign),
@@ -134,7 +136,7 @@ def build_list(campaign_id: int):
     """Add contacts (all, or those who have not answered their invitation) to the call list."""
     campaign = _supervised(campaign_id)
     form = BuildListForm()
-    form.units.choices = [(u.id, u.name) for u in services.unit_choices()]
+    form.units.choices = [SelectChoice(u.id, u.name) for u in services.unit_choices()]
     if form.validate_on_submit():
         added = services.build_call_list(campaign, source=services.ListSource(form.source.data),
                                          unit_ids=form.units.data or None)
