@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, ngettext, to_utc
 from flask_babel import gettext as _
-from flask_babel import ngettext, to_utc
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -23,6 +23,7 @@ from surveyapp.campaigns.forms import (
 from surveyapp.campaigns.models import CallEntry, CallOutcome, Campaign
 from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db, utcnow
+from surveyapp.i18n import format_duration
 from surveyapp.questionnaires.services import get_by_slug, list_questionnaires
 from surveyapp.responses import services as responses
 from surveyapp.responses.models import ResponseStatus
@@ -197,9 +198,12 @@ def outcome(campaign_id: int, entry_id: int):
     if not form.validate():
         if "csrf_token" in form.errors:
             abort(400)
+        messages = {"callback_at": _("Please give the date and time like this: "
+                                     "2026-03-31 18:30."),
+                    "note": _("Please keep the note under 2000 characters.")}
         return _call_screen(campaign, entry, form,
-                            {"callback_at": _("Please give the date and time like this: "
-                                              "2026-03-31 18:30.")}, 422)
+                            {name: messages[name] for name in form.errors if name in messages},
+                            422)
     callback_at = None
     if form.callback_at.data is not None:
         callback_at = to_utc(form.callback_at.data).replace(tzinfo=UTC)
@@ -215,6 +219,10 @@ def outcome(campaign_id: int, entry_id: int):
         db.session.commit()
         return redirect(url_for("campaigns.interview", campaign_id=campaign.id,
                                 entry_id=entry.id))
+    if not recorded and entry.attempts == seen:
+        # Not a second press: the claim lapsed and someone else has the person now.
+        flash(_("This person was given to another interviewer while the call lasted. "
+                "Nothing was recorded."), "notice")
     if recorded:
         services.claim_next(campaign, current_user)
     db.session.commit()
@@ -279,9 +287,28 @@ def interview(campaign_id: int, entry_id: int):
     form.start_key.data = responses.new_start_key()
     return render_template(
         "campaigns/interview.html", campaign=campaign, entry=entry, form=form,
+        questionnaire=questionnaire, facts=_consent_facts(questionnaire, language),
         consent_text=consent_text, language=language, message=message, plain=PlainForm(),
         outcome_form=OutcomeForm(formdata=None, attempts=str(entry.attempts)),
     ), 422 if message else 200
+
+
+def _consent_facts(questionnaire, language: str) -> list[str]:
+    """What the web start page tells about keeping the answers, in the interview language."""
+    with force_locale(language):
+        facts = [_("Your answers are kept for %(duration)s after you send them and then "
+                   "deleted. Unfinished answers are deleted after %(draft)s.",
+                   duration=format_duration(questionnaire.retention_days),
+                   draft=format_duration(questionnaire.draft_days))]
+        if questionnaire.is_anonymous:
+            anonymous = _("This questionnaire is anonymous: once you send your answers, nothing "
+                          "links them to you, to your phone or to your link.")
+            if questionnaire.coarse_timestamps:
+                anonymous += " " + _("Only the day is kept, not the time.")
+            facts.append(anonymous)
+        facts.append(_("After sending you get a receipt code. With it you can withdraw your "
+                       "answers at any time, without an account."))
+    return facts
 
 
 def _interview_in_progress(campaign: Campaign | None = None) -> dict | None:

@@ -248,3 +248,25 @@ def test_supervisor_view_shows_outcomes(app, staff_client, campaign_with):
     assert re.findall(r'<td class="number">(\d+)</td>', table) == [
         "0", "1", "1", "0", "1", "0", "3"]
     assert "Call backs" in html and "Person 2" in html
+
+
+def test_a_lapsed_claim_taken_by_another_records_nothing(app, campaign_with):
+    anna, ben = make_user("anna@example.org"), make_user("ben@example.org")
+    campaign = campaign_with(1, [anna, ben])
+    db.session.commit()
+    client = log_in(app, "anna@example.org")
+    client.post(f"/staff/campaigns/{campaign.id}/next", data={"csrf_token": client.csrf})
+    screen = client.get(f"/staff/campaigns/{campaign.id}/next").get_data(as_text=True)
+    entry = _held(campaign, anna)
+    # Too long a note: 422, the screen again with the note kept.
+    data = {**form_values(screen, "/outcome"), "outcome": "no_answer", "note": "x" * 2001}
+    url = f"/staff/campaigns/{campaign.id}/entries/{entry.id}/outcome"
+    too_long = client.post(url, data=data)
+    assert too_long.status_code == 422 and 'href="#note"' in too_long.get_data(as_text=True)
+    # Anna's claim lapses during a long call and Ben takes the person.
+    services.claim_next(campaign, ben, utcnow() + timedelta(minutes=campaign.claim_minutes + 1))
+    db.session.commit()
+    data["note"] = ""
+    after = client.post(url, data=data, follow_redirects=True)
+    assert "given to another interviewer" in after.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 0
