@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     EXPORT_RESPONSES = "export_responses"
     #: Look up, hand out and erase one person's data; read the audit log.
     MANAGE_PERSONAL_DATA = "manage_personal_data"
+    #: Upload contacts, create codes, export links, send invitations (builders: own ones).
+    MANAGE_INVITATIONS = "manage_invitations"
     #: Create phone campaigns, assign interviewers, follow their progress.
     RUN_CAMPAIGNS = "run_campaigns"
     #: Work through a call list and enter answers on a respondent's behalf.
@@ -41,7 +43,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUILDER: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                              Permission.PREVIEW, Permission.TRANSLATE,
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
-                             Permission.EXPORT_RESPONSES, Permission.RUN_CAMPAIGNS}),
+                             Permission.EXPORT_RESPONSES, Permission.MANAGE_INVITATIONS,
+                             Permission.RUN_CAMPAIGNS}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES}),

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,6 +31,12 @@ from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus
 
 #: Receipt codes: 16 characters from a 32-letter alphabet without look-alikes = 80 bits.
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+#: Called as ``hook(response_ids, submitted_at=..., unlink=..., coarse=...)`` inside the
+#: transaction that submits (or, with ``submitted_at=None``, anonymises) responses, so that
+#: later packages (fieldwork's invitations) can update or cut their own links to them.
+submitted_hooks: list[Callable[..., None]] = []
 
 
 class StartRefused(ValueError):
@@ -310,6 +317,8 @@ def submit_response(response: Response, *, unlink: bool = False, coarse: bool = 
                                 questionnaire_id=response.questionnaire_id, sent_on=now.date()))
     if coarse:
         coarsen_consent_times([response.id])
+    for hook in submitted_hooks:
+        hook([response.id], submitted_at=now, unlink=unlink, coarse=coarse)
     db.session.expire(response)
     return code
 
@@ -341,6 +350,8 @@ def anonymise_responses(questionnaire: Questionnaire, batch: int = 2000) -> int:
             {"id": rid, **_unlinked_keys(), **_coarse_times(started, submitted)}
             for rid, started, submitted in rows])
         coarsen_consent_times([rid for rid, _s, _t in rows])
+        for hook in submitted_hooks:
+            hook([rid for rid, _s, _t in rows], submitted_at=None, unlink=True, coarse=True)
         done += len(rows)
         last_id = rows[-1][0]
 

@@ -11,8 +11,8 @@ from tests.conftest import csrf_token
 
 SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
                     "response_id": 999999, "code": "member_duration", "fmt": "csv",
+                    "format": "csv", "contact_id": 999999,
                     "campaign_id": 999999, "entry_id": 999999,
-                    "format": "csv",
                     "filename": "app.css"}
 
 
