@@ -20,7 +20,8 @@ from surveyapp.campaigns.models import (
     campaign_interviewers,
 )
 from surveyapp.db import db, utcnow
-from surveyapp.fieldwork.models import Contact, Invitation
+from surveyapp.fieldwork.models import Contact
+from surveyapp.fieldwork.services import contacts_for, invitation_lines
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import list_questionnaires, may_work_on
 from surveyapp.responses.models import Channel, Response
@@ -183,19 +184,23 @@ def people_from_contacts(campaign: Campaign, *, source: ListSource = ListSource.
     Contacts who asked not to be contacted are never included. ``unit_ids`` narrows to those
     units and the units below them.
     """
-    statement = (sa.select(Contact)
-                 .where(Contact.questionnaire_id == campaign.questionnaire_id,
-                        ~Contact.do_not_contact, Contact.phone.is_not(None), Contact.phone != "")
-                 .order_by(Contact.id))
-    if unit_ids:
-        statement = statement.where(Contact.unit_id.in_(units_within(unit_ids)))
+    questionnaire = campaign.questionnaire
+    units = sorted(units_within(unit_ids)) if unit_ids else None
     if source is ListSource.INVITATIONS:
-        statement = statement.where(Contact.id.in_(
-            sa.select(Invitation.contact_id).where(
-                Invitation.questionnaire_id == campaign.questionnaire_id,
-                Invitation.used_at.is_(None))))
-    return [Person(name=c.name, phone=c.phone, language=c.language, unit_id=c.unit_id,
-                   contact_id=c.id) for c in db.session.scalars(statement)]
+        contacts = [line.contact for line in invitation_lines(questionnaire, only_open=True)
+                    if not line.contact.do_not_contact
+                    and (units is None or line.contact.unit_id in units)]
+    else:
+        contacts = contacts_for(questionnaire, units)
+    seen: set[int] = set()
+    people = []
+    for contact in contacts:
+        if contact.phone and contact.id not in seen:
+            seen.add(contact.id)
+            people.append(Person(name=contact.name, phone=contact.phone,
+                                 language=contact.language, unit_id=contact.unit_id,
+                                 contact_id=contact.id))
+    return people
 
 
 def build_call_list(campaign: Campaign, *, source: ListSource = ListSource.CONTACTS,
