@@ -86,6 +86,10 @@ def new():
     form = CampaignForm()
     questionnaires = list_questionnaires(current_user)
     form.questionnaire_id.choices = [SelectChoice(q.id, q.slug) for q in questionnaires]
+    preselected = next((q for q in questionnaires if q.slug == request.args.get("questionnaire")),
+                       None)
+    if request.method == "GET" and preselected is not None:
+        form.questionnaire_id.data = preselected.id
     _interviewer_choices(form)
     if form.validate_on_submit():
         questionnaire = next(q for q in questionnaires if q.id == form.questionnaire_id.data)

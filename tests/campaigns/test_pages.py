@@ -86,8 +86,12 @@ def test_creating_a_campaign_and_assigning_interviewers(app, staff_client):
     caller = make_user("caller@example.org")
     db.session.commit()
     questionnaire = get_by_slug(SLUG)
-    page = staff_client.get("/staff/campaigns/new")
+    listing = staff_client.get("/staff/questionnaires/").get_data(as_text=True)
+    assert f'href="/staff/campaigns/new?questionnaire={SLUG}"' in listing
+    page = staff_client.get(f"/staff/campaigns/new?questionnaire={SLUG}")
     assert page.status_code == 200
+    assert f'<option selected value="{questionnaire.id}">{SLUG}</option>' in page.get_data(
+        as_text=True)
     data = {**form_values(page.get_data(as_text=True), "new"), "questionnaire_id": questionnaire.id,
             "name": "", "script": "Guten Tag", "max_attempts": "3", "retry_minutes": "30",
             "interviewers": str(caller.id)}
