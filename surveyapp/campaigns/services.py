@@ -361,6 +361,15 @@ def is_interviewing(entry: CallEntry, user) -> bool:
     return entry.status is EntryStatus.INTERVIEWING and entry.claimed_by == user.id
 
 
+def open_interviews(campaign: Campaign, user) -> list[CallEntry]:
+    """People ``user`` reached in this campaign whose interview is not recorded as done."""
+    return list(db.session.scalars(
+        sa.select(CallEntry).where(CallEntry.campaign_id == campaign.id,
+                                   CallEntry.status == EntryStatus.INTERVIEWING,
+                                   CallEntry.claimed_by == user.id)
+        .order_by(CallEntry.last_called_at, CallEntry.id)))
+
+
 def start_interview(entry: CallEntry, user, *, consent_given: bool,
                     consent_text_id: str | int | None, start_key: str,
                     purposes: list[str]) -> tuple[Response, str]:

@@ -183,6 +183,7 @@ def _call_screen(campaign: Campaign, entry: CallEntry | None, form: OutcomeForm,
     return render_template(
         "campaigns/next.html", campaign=campaign, entry=entry, form=form, errors=errors,
         outcomes=list(CallOutcome), interview=_interview_in_progress(campaign),
+        open_interviews=services.open_interviews(campaign, current_user),
         progress=services.campaign_progress(campaign), plain=PlainForm(),
     ), status
 

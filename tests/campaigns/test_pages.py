@@ -235,6 +235,31 @@ def test_unfinished_interview_is_offered_to_continue(app, campaign_with):
     assert back.headers["Location"] == started.headers["Location"].rsplit("/", 1)[0] + "/"
     screen = client.get(f"/staff/campaigns/{campaign.id}/next").get_data(as_text=True)
     assert "Continue the interview" in screen
+    assert "without a finished interview" not in screen  # it is the one to continue
+
+
+def test_reached_person_without_interview_is_offered_until_an_outcome(app, campaign_with):
+    caller = make_user("caller@example.org")
+    campaign = campaign_with(2, [caller])
+    db.session.commit()
+    client = log_in(app, "caller@example.org")
+    client.post(f"/staff/campaigns/{campaign.id}/next", data={"csrf_token": client.csrf})
+    entry = _held(campaign, caller)
+    _outcome(client, campaign, entry.id, "reached")
+    # The interviewer leaves the consent page (the person hung up) and comes back later.
+    screen = client.get(f"/staff/campaigns/{campaign.id}/next").get_data(as_text=True)
+    interview_url = f"/staff/campaigns/{campaign.id}/entries/{entry.id}/interview"
+    assert "without a finished interview" in screen and interview_url in screen
+    page = client.get(interview_url).get_data(as_text=True)
+    data = {**form_values(page, "/outcome"), "outcome": "callback",
+            "callback_at": (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")}
+    assert client.post(f"/staff/campaigns/{campaign.id}/entries/{entry.id}/outcome",
+                       data=data).status_code == 302
+    db.session.expire_all()
+    entry = db.session.get(CallEntry, entry.id)
+    assert (entry.status, entry.is_callback, entry.attempts) == (EntryStatus.OPEN, True, 2)
+    assert "without a finished interview" not in client.get(
+        f"/staff/campaigns/{campaign.id}/next").get_data(as_text=True)
 
 
 def test_supervisor_view_shows_outcomes(app, staff_client, campaign_with):
