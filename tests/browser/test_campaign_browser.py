@@ -145,11 +145,17 @@ def test_screens_fit_the_phone_in_german_and_arabic(live_app, live_server, new_p
     _click(page, f"button[name='lang'][value='{lang}']")
     page.goto(f"{live_server}/staff/campaigns/{campaign_id}/next")
     _click(page, f"form[action$='/{campaign_id}/next'] button")
-    # A call back first, so the supervisor's view has something in every part.
+    # A call back first, so the supervisor's view has something in every part; Enter in the
+    # time field means "call back" (never "reached", the first button of the screen).
     page.fill("#callback_at", "2031-05-04T18:30")
-    _click(page, "button[value='callback']")
+    with page.expect_navigation():
+        page.press("#callback_at", "Enter")
     expect(page.locator(f"html[lang='{lang}']")).to_have_count(1)
     expect(page.locator(".call-name")).to_have_text("Elias Haddad")
+    with live_app.app_context():
+        first = db.session.scalar(sa.select(CallEntry).where(
+            CallEntry.campaign_id == campaign_id, CallEntry.name == "Dilan Yildiz"))
+        assert (first.status, first.is_callback) == (EntryStatus.OPEN, True)
     assert_fits_phone(page)
     _shot(page, f"{lang}-interviewer-screen")
     _click(page, "button[value='reached']")
