@@ -196,3 +196,20 @@ def test_progress_counts_and_calls_reached(app, campaign_with):
     assert services.calls_reached([unit_id], now.date(), now.date()) == 1
     assert services.calls_reached([unit_id], date(2020, 1, 1), date(2020, 12, 31)) == 0
     assert services.calls_reached([], now.date(), now.date()) == 0
+
+
+def test_erasing_a_contact_erases_them_from_call_lists(app, questionnaire):
+    from surveyapp.fieldwork.services import erase_contact
+
+    caller = make_user("caller@example.org")
+    contact = _contact(questionnaire, "Gül", "+491700000031")
+    campaign = services.create_campaign(questionnaire, name="Löschen",
+                                        interviewer_ids=[caller.id])
+    services.build_call_list(campaign)
+    entry = services.claim_next(campaign, caller)
+    services.record_outcome(entry, caller, CallOutcome.NO_ANSWER, seen_attempts=0)
+    erase_contact(contact)
+    db.session.flush()
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CallEntry)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 0
