@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.analysis.report_views import bp as reports_bp
     from surveyapp.analysis.views import bp as analysis_bp
     from surveyapp.audit.views import bp as audit_bp
+    from surveyapp.campaigns.views import bp as campaigns_bp
     from surveyapp.condition_editor.views import bp as conditions_bp
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(programmes_bp)
     app.register_blueprint(conditions_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(campaigns_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

@@ -44,6 +44,10 @@ class Permission(enum.StrEnum):
     BUILD = "build"
     #: Upload contacts, create codes, export links, send invitations (builders: own ones).
     MANAGE_INVITATIONS = "manage_invitations"
+    #: Create phone campaigns, assign interviewers, follow their progress.
+    RUN_CAMPAIGNS = "run_campaigns"
+    #: Work through a call list and enter answers on a respondent's behalf.
+    CALL = "call"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,12 +57,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
                              Permission.EXPORT_RESPONSES, Permission.SHARE_LINKS,
                              Permission.VIEW_PROGRAMMES, Permission.ENTER_MARKS,
-                             Permission.BUILD, Permission.MANAGE_INVITATIONS}),
+                             Permission.BUILD, Permission.MANAGE_INVITATIONS,
+                             Permission.RUN_CAMPAIGNS}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES}),
     # Interviewers enter answers on behalf of respondents and see nothing else.
-    Role.INTERVIEWER: frozenset({Permission.USE_STAFF_PAGES}),
+    Role.INTERVIEWER: frozenset({Permission.USE_STAFF_PAGES, Permission.CALL}),
 }
 
 

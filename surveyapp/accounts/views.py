@@ -8,7 +8,7 @@ from flask_login import login_user, logout_user
 
 from surveyapp.accounts.forms import LoginForm
 from surveyapp.accounts.models import User
-from surveyapp.accounts.permissions import Permission, permission_required, public
+from surveyapp.accounts.permissions import Permission, can, permission_required, public
 from surveyapp.accounts.services import authenticate
 from surveyapp.db import db
 from surveyapp.extensions import login_manager
@@ -37,7 +37,10 @@ def login():
             login_user(user, remember=form.remember.data)
             target = request.args.get("next") or ""
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("questionnaires.index")
+                # Interviewers work on call lists only.
+                target = url_for("questionnaires.index"
+                                 if can(user, Permission.LIST_QUESTIONNAIRES)
+                                 else "campaigns.mine")
             return redirect(target)
         error = _("E-mail address or password is wrong.")
     status = 422 if request.method == "POST" else 200

@@ -111,6 +111,7 @@ def start_response(
         language=language,
         channel=channel,
         unit_id=unit_id,
+        interviewer_id=interviewer_id,
         is_preview=is_preview,
         start_key=start_key,
         resume_digest=digest(token),
