@@ -124,6 +124,18 @@ def record_consent(
     return record
 
 
+def forget_consent_interviewer(response_ids: list[int]) -> None:
+    """Drop the interviewer from these responses' consent records (anonymous questionnaires).
+
+    The record keeps that consent was read aloud (channel ``phone``); which account read it
+    would name the person the call list says that interviewer reached.
+    """
+    if response_ids:
+        db.session.execute(sa.update(ConsentRecord)
+                           .where(ConsentRecord.response_id.in_(response_ids))
+                           .values(interviewer_id=None))
+
+
 def coarsen_consent_times(response_ids: list[int]) -> None:
     """Keep only the UTC day of the consent of these responses (anonymous questionnaires)."""
     if not response_ids:

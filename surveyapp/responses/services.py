@@ -21,6 +21,7 @@ from surveyapp.consent.services import (
     agreed_purposes,
     coarsen_consent_times,
     current_consent_text,
+    forget_consent_interviewer,
     record_consent,
 )
 from surveyapp.db import db, start_of_day, utcnow
@@ -243,9 +244,12 @@ def new_receipt_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def _unlinked_keys() -> dict[str, str]:
-    """Fresh random start key and resume digest: no cookie or link leads to the row any more."""
-    return {"start_key": new_start_key(), "resume_digest": digest(secrets.token_urlsafe(32))}
+def _unlinked_keys() -> dict[str, str | None]:
+    """Fresh random start key and resume digest, and no interviewer: no cookie, link or
+    account leads to the row any more (the call list keeps who reached whom, not the answers).
+    """
+    return {"start_key": new_start_key(), "resume_digest": digest(secrets.token_urlsafe(32)),
+            "interviewer_id": None}
 
 
 def _coarse_times(started_at: datetime, submitted_at: datetime) -> dict[str, datetime]:
@@ -315,6 +319,7 @@ def submit_response(response: Response, *, unlink: bool = False, coarse: bool = 
     if unlink:  # only the winner of concurrent presses records the link it cut
         db.session.add(SentLink(resume_digest=old_link,
                                 questionnaire_id=response.questionnaire_id, sent_on=now.date()))
+        forget_consent_interviewer([response.id])
     if coarse:
         coarsen_consent_times([response.id])
     for hook in submitted_hooks:
@@ -350,6 +355,7 @@ def anonymise_responses(questionnaire: Questionnaire, batch: int = 2000) -> int:
             {"id": rid, **_unlinked_keys(), **_coarse_times(started, submitted)}
             for rid, started, submitted in rows])
         coarsen_consent_times([rid for rid, _s, _t in rows])
+        forget_consent_interviewer([rid for rid, _s, _t in rows])
         for hook in submitted_hooks:
             hook([rid for rid, _s, _t in rows], submitted_at=None, unlink=True, coarse=True)
         done += len(rows)

@@ -163,6 +163,7 @@ def test_call_screen_outcomes_and_double_press(app, campaign_with):
 
 
 def test_interviewer_mode_records_phone_consent_and_answers(app, campaign_with):
+    get_by_slug(SLUG).is_anonymous = False  # anonymous ones forget the interviewer: below
     caller = make_user("caller@example.org")
     campaign = campaign_with(1, [caller])
     db.session.commit()
@@ -299,3 +300,30 @@ def test_a_lapsed_claim_taken_by_another_records_nothing(app, campaign_with):
     after = client.post(url, data=data, follow_redirects=True)
     assert "given to another interviewer" in after.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 0
+
+
+def test_anonymous_interview_keeps_no_interviewer_after_submission(app, campaign_with):
+    questionnaire = get_by_slug(SLUG)
+    questionnaire.is_anonymous = True
+    caller = make_user("caller@example.org")
+    campaign = campaign_with(1, [caller])
+    db.session.commit()
+    client = log_in(app, "caller@example.org")
+    client.post(f"/staff/campaigns/{campaign.id}/next", data={"csrf_token": client.csrf})
+    entry = _held(campaign, caller)
+    _outcome(client, campaign, entry.id, "reached")
+    interview_url = f"/staff/campaigns/{campaign.id}/entries/{entry.id}/interview"
+    form = form_values(client.get(interview_url).get_data(as_text=True), "/interview")
+    started = client.post(interview_url, data=MultiDict(
+        [*form.items(), ("consent", "y"), ("purpose", "contact")]))
+    interview = Respondent(client, SLUG, "en")
+    interview.url = started.headers["Location"]
+    interview.complete()
+    db.session.expire_all()
+    response = db.session.scalar(sa.select(Response).where(Response.channel == Channel.PHONE))
+    assert response.status is ResponseStatus.COMPLETE
+    # The call list says this interviewer reached this person; the answers must not say who
+    # asked them, or they would name the person.
+    assert response.interviewer_id is None
+    record = db.session.scalar(sa.select(ConsentRecord).filter_by(response_id=response.id))
+    assert (record.channel, record.interviewer_id) == ("phone", None)
