@@ -30,6 +30,9 @@ class Permission(enum.StrEnum):
     EXPORT_RESPONSES = "export_responses"
     #: Look up, hand out and erase one person's data; read the audit log.
     MANAGE_PERSONAL_DATA = "manage_personal_data"
+    #: Settings, life cycle (close, reopen, archive), consent text and sharing of a
+    #: questionnaire the user may work on.
+    MANAGE_QUESTIONNAIRE = "manage_questionnaire"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,7 +40,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUILDER: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                              Permission.PREVIEW, Permission.TRANSLATE,
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
-                             Permission.EXPORT_RESPONSES}),
+                             Permission.EXPORT_RESPONSES, Permission.MANAGE_QUESTIONNAIRE}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES}),
