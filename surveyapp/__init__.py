@@ -104,10 +104,12 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.analysis.report_views import bp as reports_bp
     from surveyapp.analysis.views import bp as analysis_bp
     from surveyapp.audit.views import bp as audit_bp
+    from surveyapp.consent.views import bp as consent_editor_bp
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
     from surveyapp.privacy.views import bp as privacy_bp
+    from surveyapp.questionnaires.settings_views import bp as settings_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
 
@@ -121,6 +123,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(consent_editor_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

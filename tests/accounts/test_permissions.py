@@ -11,7 +11,7 @@ from tests.conftest import csrf_token
 
 SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
                     "response_id": 999999, "code": "member_duration", "fmt": "csv",
-                    "format": "csv",
+                    "format": "csv", "user_id": 999999,
                     "filename": "app.css"}
 
 
