@@ -157,7 +157,7 @@ def settings(slug: str):
     if anonymised is not None:
         flash(_("The questionnaire is anonymous now; %(count)s complete responses were "
                 "unlinked and their times cut to the day.", count=anonymised), "success")
-    if any(missing.get(lang) for lang in added):
+    if added and any(translation_status(questionnaire)[lang][2] for lang in added):
         flash(_("Some languages still miss texts; respondents see those texts in the base "
                 "language until they are translated."), "notice")
     return redirect(url_for("settings.settings", slug=slug))
