@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.accounts.models import Role
-from surveyapp.accounts.services import create_user
+from surveyapp.accounts.services import create_user, find_user
 from surveyapp.audit.models import AuditEntry
 from surveyapp.db import db
 from surveyapp.questionnaires.models import QuestionnaireState
@@ -294,7 +294,7 @@ def test_sharing_gives_and_removes_access(app, staff_client):
     # The builder it is shared with may not share it further.
     other_page = builder.get(URL).get_data(as_text=True)
     assert "Only the owner of this questionnaire or an admin can share it." in other_page
-    user_id = db.session.scalar(sa.text("select id from users where email = 'builder@example.org'"))
+    user_id = find_user("builder@example.org").id
     removed = staff_client.post(f"{URL}/shares/{user_id}/remove",
                                 data={"csrf_token": csrf_token(page)})
     assert removed.status_code == 302
@@ -324,7 +324,7 @@ def test_owner_builder_may_share(app):
     owner = log_in(app, "owner@example.org", Role.BUILDER)
     create_user("helper@example.org", Role.BUILDER, "a long enough password")
     q = questionnaire()
-    q.owner_id = db.session.scalar(sa.text("select id from users where email = 'owner@example.org'"))
+    q.owner_id = find_user("owner@example.org").id
     db.session.commit()
     html = owner.get(URL).get_data(as_text=True)
     response = owner.post(f"{URL}/shares", data={"csrf_token": csrf_token(html),
