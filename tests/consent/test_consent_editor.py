@@ -138,7 +138,7 @@ def test_respondents_see_the_new_version_and_a_stale_start_is_refused(app, staff
                                                                   "consent": "y"})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert "The information text has changed" in html
+    assert "Der Informationstext hat sich geändert" in html
     assert "Die neue Einwilligung." in html  # the page shows the new text to read again
     assert count_rows(Response) == 0
     respondent = Respondent(respondent_client, SLUG, lang="de")
