@@ -117,8 +117,8 @@ def base_language_problem(questionnaire: Questionnaire, base: str, languages: li
     """Why ``base`` cannot be the base language (a reason code), or ``None``.
 
     ``locked``: there are responses, whose texts were read in the old one; ``not_offered``;
-    ``incomplete``: texts are missing in it (``missing`` is per language, from the
-    translation status).
+    ``incomplete``: texts are missing in it (``missing``: the missing keys per language
+    offered so far, from the translation status).
     """
     if base not in languages:
         return "not_offered"
@@ -126,7 +126,7 @@ def base_language_problem(questionnaire: Questionnaire, base: str, languages: li
         return None
     if has_responses(questionnaire):
         return "locked"
-    if missing.get(base):
+    if base not in missing or missing[base]:  # a language offered only now has no texts yet
         return "incomplete"
     return None
 

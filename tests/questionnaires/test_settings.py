@@ -193,6 +193,10 @@ def test_base_language_only_changes_to_a_complete_language(app, staff_client):
     response = post_settings(staff_client, base_language="ar")
     assert response.status_code == 422
     assert "every text is translated" in response.get_data(as_text=True)
+    # Nor to a language offered in the same save.
+    response = post_settings(staff_client, base_language="fr", languages=["de", "en", "fr"])
+    assert response.status_code == 422
+    assert questionnaire().base_language == "de"
 
 
 def test_turning_anonymity_on_asks_then_anonymises(app, staff_client, client):
