@@ -172,8 +172,19 @@ def edit_consent(
 
     :raise ConsentStale: ``based_on`` is not the newest version any more.
     """
+    new_texts, new_purposes, changed = _edited(questionnaire, language, body, purposes)
     if latest_consent_version(questionnaire) != based_on:
+        if not changed:  # the same change saved twice (a double click): nothing to lose
+            return None
         raise ConsentStale()
+    if not changed:
+        return None
+    return add_consent_version(questionnaire, new_texts, new_purposes)
+
+
+def _edited(questionnaire: Questionnaire, language: str, body: str,
+            purposes: list[dict]) -> tuple[dict[str, str], list[dict], bool]:
+    """The texts and purposes after the edit, and whether they differ from the newest."""
     base = questionnaire.base_language
     texts = consent_texts_by_language(questionnaire)
     new_texts = dict(texts)
@@ -200,10 +211,9 @@ def edit_consent(
             else:
                 labels.pop(language, None)
             new_purposes.append({**purpose, "label": labels})
-    if new_texts == texts and _shown(new_purposes, new_texts, base) == _shown(
-            existing, texts, base):
-        return None
-    return add_consent_version(questionnaire, new_texts, new_purposes)
+    changed = new_texts != texts or _shown(new_purposes, new_texts, base) != _shown(
+        existing, texts, base)
+    return new_texts, new_purposes, changed
 
 
 def _shown(purposes: list[dict], texts: dict[str, str], base: str) -> list:

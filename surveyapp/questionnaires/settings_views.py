@@ -145,8 +145,11 @@ def settings(slug: str):
     except lifecycle.StaleSettings:
         db.session.rollback()
         db.session.refresh(questionnaire)
-        # Show what is saved now beside what this person typed; their next save is deliberate.
         conflict = lifecycle.changed_settings(questionnaire, values)
+        if not conflict:  # a double click, or the same change made twice: nothing is lost
+            flash(_("The settings are saved."), "success")
+            return redirect(url_for("settings.settings", slug=slug))
+        # Show what is saved now beside what this person typed; their next save is deliberate.
         form.revision.data = questionnaire.settings_revision
         return _render(questionnaire, form, status=409, conflict=conflict)
     db.session.commit()
@@ -170,6 +173,9 @@ def change_state(slug: str):
     questionnaire = questionnaire_for_staff(slug)
     form = ActionForm()
     action = form.action.data or ""
+    if form.validate_on_submit() and lifecycle.ACTIONS.get(action) is questionnaire.state:
+        flash(str(DONE[action]), "success")  # a second click of the same button
+        return redirect(url_for("settings.settings", slug=slug))
     if not form.validate_on_submit() or action not in lifecycle.allowed_actions(questionnaire):
         return _render(questionnaire, status=409, message=_(
             "This change is not possible in the questionnaire's current state. The page "
@@ -205,11 +211,13 @@ def add_share(slug: str):
         user = lifecycle.share_with(questionnaire, form.email.data.strip(), current_user.id)
     except lifecycle.ShareRefused as refused:
         db.session.rollback()
+        if refused.reason == "already":  # also a second click of the button
+            flash(_("This person can already work on this questionnaire."), "notice")
+            return redirect(url_for("settings.settings", slug=slug) + "#sharing")
         form.email.errors = [{
             "no_account": _("There is no account with this e-mail address."),
             "not_builder": _("This account is not a builder; admins and evaluators see every "
                              "questionnaire already, interviewers none."),
-            "already": _("This person can already work on this questionnaire."),
         }[refused.reason]]
         return _render(questionnaire, share_form=form, status=422)
     db.session.commit()

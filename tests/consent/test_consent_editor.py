@@ -153,3 +153,12 @@ def test_settings_link_to_the_controller_field(app, staff_client):
     assert f'/staff/questionnaires/{SLUG}/settings#controller' in html
     assert "controller" in settings_form(staff_client.get(
         f"/staff/questionnaires/{SLUG}/settings").get_data(as_text=True))
+
+
+def test_a_double_click_saves_one_version(app, staff_client):
+    data = editor_form(staff_client, "de")
+    data["body"] = ["Einmal gespeichert."]
+    items = MultiDict([(k, v) for k, values in data.items() for v in values])
+    assert staff_client.post(f"{URL}?lang=de", data=items).status_code == 302
+    assert staff_client.post(f"{URL}?lang=de", data=items).status_code == 302
+    assert versions() == [1, 2]

@@ -258,8 +258,8 @@ def test_close_reopen_archive(app, staff_client):
 
 
 @pytest.mark.parametrize(("state", "action"), [
-    (QuestionnaireState.OPEN, "reopen"), (QuestionnaireState.OPEN, "archive"),
-    (QuestionnaireState.ARCHIVED, "reopen"), (QuestionnaireState.CLOSED, "close"),
+    (QuestionnaireState.DRAFT, "close"), (QuestionnaireState.OPEN, "archive"),
+    (QuestionnaireState.ARCHIVED, "reopen"), (QuestionnaireState.ARCHIVED, "close"),
     (QuestionnaireState.OPEN, "publish"), (QuestionnaireState.DRAFT, "reopen"),
 ])
 def test_refused_transitions_get_a_message_not_an_error(app, staff_client, state, action):
@@ -348,3 +348,25 @@ def test_the_list_links_settings_consent_and_translations(app, staff_client):
     assert f'href="{URL}"' in html
     assert f'href="/staff/questionnaires/{SLUG}/consent"' in html
     assert f'href="/staff/questionnaires/{SLUG}/translations/side-by-side"' in html
+
+
+def test_double_clicks_are_harmless(app, staff_client):
+    html = staff_client.get(URL).get_data(as_text=True)
+    data = settings_form(html)
+    data["min_group_size"] = ["9"]
+    assert staff_client.post(URL, data=data).status_code == 302
+    assert staff_client.post(URL, data=data).status_code == 302  # same revision, same values
+    assert questionnaire().min_group_size == 9
+    token = csrf_token(html)
+    for _ in range(2):
+        response = staff_client.post(f"{URL}/state", data={"csrf_token": token,
+                                                           "action": "close"})
+        assert response.status_code == 302
+    create_user("builder@example.org", Role.BUILDER, "a long enough password")
+    db.session.commit()
+    for _ in range(2):
+        response = staff_client.post(f"{URL}/shares", data={"csrf_token": token,
+                                                            "email": "builder@example.org"})
+        assert response.status_code == 302
+    assert [a for a, _t in actions()] == ["questionnaire.settings", "questionnaire.close",
+                                          "questionnaire.share"]
