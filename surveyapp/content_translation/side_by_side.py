@@ -30,10 +30,14 @@ class Row:
     """One text: its key, where it is, the base text and the target language's text."""
 
     key: str
-    label: str
     section: str
     base: str
     target: str
+
+    @property
+    def label(self) -> str:
+        """Where the text is, in the reader's language (asked only for the rows shown)."""
+        return _label(self.key)
 
     @property
     def is_missing(self) -> bool:
@@ -81,20 +85,27 @@ def _label(key: str) -> str:
     return names.get(parts[-1], key)
 
 
-def rows(questionnaire: Questionnaire, target: str) -> list[Row]:
-    """Every text that exists in the base language, in reading order, with its section."""
+def rows(questionnaire: Questionnaire, target: str,
+         texts_by_key: dict[str, dict[str, str]] | None = None) -> list[Row]:
+    """Every text that exists in the base language, in reading order, with its section.
+
+    ``texts_by_key`` is ``workbook.all_texts`` if the caller has it already.
+    """
     base = questionnaire.base_language
     result = []
     section = _("Beginning")
-    for key, texts in all_texts(questionnaire).items():
+    page_section = _("Page %(code)s", code="%(code)s")  # translated once, filled per page
+    if texts_by_key is None:
+        texts_by_key = all_texts(questionnaire)
+    for key, texts in texts_by_key.items():
         if key.startswith("page:"):
-            section = _("Page %(code)s", code=key.split(":")[1])
+            section = page_section % {"code": key.split(":")[1]}
         elif key == "thank_you":
             section = _("End")
         elif key == CONSENT_KEY or key.startswith(PURPOSE_KEY):
             section = _("Consent")
         if (texts.get(base) or "").strip():
-            result.append(Row(key, _label(key), section, texts[base], texts.get(target, "")))
+            result.append(Row(key, section, texts[base], texts.get(target, "")))
     return result
 
 

@@ -18,12 +18,14 @@ from surveyapp.content_translation.side_by_side import (
 from surveyapp.content_translation.side_by_side import rows as side_rows
 from surveyapp.content_translation.workbook import (
     WorkbookError,
+    all_texts,
     export_workbook,
     import_workbook,
     translation_status,
 )
 from surveyapp.db import db
 from surveyapp.questionnaires.services import questionnaire_for_staff
+from surveyapp.questionnaires.texts import completeness
 
 bp = Blueprint("content_translation", __name__, url_prefix="/staff/questionnaires",
                template_folder="templates")
@@ -114,7 +116,8 @@ def side_by_side(slug: str):
                 return redirect(url_for("content_translation.side_by_side", slug=slug,
                                         lang=target, missing="1" if only_missing else None,
                                         screen=screen))
-    all_rows = side_rows(questionnaire, target) if target else []
+    texts = all_texts(questionnaire)
+    all_rows = side_rows(questionnaire, target, texts) if target else []
     if only_missing and request.method == "GET":
         shown = [row for row in all_rows if row.is_missing]
     elif only_missing:  # keep the rows just posted on the screen, translated or not
@@ -122,6 +125,10 @@ def side_by_side(slug: str):
     else:
         shown = all_rows
     screens = max(1, -(-len(shown) // ROWS_PER_SCREEN))
+    # Where each section (page of the questionnaire) starts, to jump there directly.
+    sections: dict[str, int] = {}
+    for index, row in enumerate(shown):
+        sections.setdefault(row.section, index // ROWS_PER_SCREEN + 1)
     screen = min(screen, screens)
     if request.method == "POST":
         visible = [row for row in shown if row.key in typed] or shown[:ROWS_PER_SCREEN]
@@ -130,6 +137,6 @@ def side_by_side(slug: str):
     return render_template(
         "content_translation/side_by_side.html", questionnaire=questionnaire, target=target,
         rows=visible, typed=typed, problems=problems, form=form, only_missing=only_missing,
-        screen=screen, screens=screens, shown_count=len(shown),
-        languages=translation_status(questionnaire),
+        screen=screen, screens=screens, shown_count=len(shown), sections=sections,
+        languages=completeness(texts, questionnaire),
     ), status

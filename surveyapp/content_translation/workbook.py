@@ -25,6 +25,7 @@ from surveyapp.consent.services import (
 )
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Questionnaire
+from surveyapp.questionnaires.services import load_version
 from surveyapp.questionnaires.texts import TextSlot, completeness, text_slots
 
 SHEET = "Translations"
@@ -60,7 +61,8 @@ def _digest(text: str) -> str:
 
 
 def _slots(questionnaire: Questionnaire) -> dict[str, TextSlot]:
-    version = questionnaire.latest_version
+    # Loaded in four queries: walking the version lazily costs one query per question.
+    version = load_version(questionnaire.latest_version.id)
     return {slot.key: slot for slot in text_slots(version)}
 
 

@@ -137,6 +137,9 @@ def test_large_questionnaires_are_paged(app, staff_client, monkeypatch):
     assert first.count("<textarea") == 5 and "Next screen" in first
     second = staff_client.get(f"{URL}?lang=ar&screen=2").get_data(as_text=True)
     assert "Previous screen" in second and 'name="t:title"' not in second
+    # Each page of the questionnaire can be jumped to.
+    page = get_by_slug(SLUG).latest_version.pages[1]
+    assert re.search(rf'<option value="\d+"[^>]*>Page {page.code} \(screen \d+\)', second)
     assert csrf_token(second)
 
 
