@@ -54,6 +54,7 @@ def test_settings_consent_and_translation_pages_on_a_phone(live_server, admin_ac
     base = f"{live_server}/staff/questionnaires/mentors"
     pages = {"settings": f"{base}/settings", "consent": f"{base}/consent",
              "consent-ar": f"{base}/consent?lang=ar",
+             "consent-purposes": f"{live_server}/staff/questionnaires/clubs-inclusion/consent",
              "translate": f"{base}/translations/side-by-side?lang=ar"}
     for name, url in pages.items():
         phone.goto(url)
