@@ -111,6 +111,13 @@ def _values(form: SettingsForm, questionnaire: Questionnaire) -> dict:
     }
 
 
+def _missing_texts(questionnaire: Questionnaire) -> dict[str, list[str]]:
+    """The keys of the texts each offered language misses (none before there is content)."""
+    if questionnaire.latest_version is None:
+        return {choice: [] for choice in CONTENT_LANGUAGES}
+    return {lang: keys for lang, (_d, _n, keys) in translation_status(questionnaire).items()}
+
+
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_QUESTIONNAIRE)
 def settings(slug: str):
@@ -122,7 +129,7 @@ def settings(slug: str):
     if not form.validate_on_submit():
         return _render(questionnaire, form, status=422)
     values = _values(form, questionnaire)
-    missing = {lang: keys for lang, (_d, _n, keys) in translation_status(questionnaire).items()}
+    missing = _missing_texts(questionnaire)
     problem = lifecycle.base_language_problem(questionnaire, values["base_language"],
                                               values["languages"], missing)
     if problem:
@@ -157,10 +164,10 @@ def settings(slug: str):
         flash(_("Nothing was changed."), "notice")
     else:
         flash(_("The settings are saved."), "success")
-    if anonymised is not None:
+    if anonymised:
         flash(_("The questionnaire is anonymous now; %(count)s complete responses were "
                 "unlinked and their times cut to the day.", count=anonymised), "success")
-    if added and any(translation_status(questionnaire)[lang][2] for lang in added):
+    if added and any(_missing_texts(questionnaire).get(lang) for lang in added):
         flash(_("Some languages still miss texts; respondents see those texts in the base "
                 "language until they are translated."), "notice")
     return redirect(url_for("settings.settings", slug=slug))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -370,3 +371,30 @@ def test_double_clicks_are_harmless(app, staff_client):
         assert response.status_code == 302
     assert [a for a, _t in actions()] == ["questionnaire.settings", "questionnaire.close",
                                           "questionnaire.share"]
+
+
+def test_a_questionnaire_without_content_yet_has_settings(app, staff_client):
+    from surveyapp.questionnaires.models import Questionnaire
+
+    db.session.add(Questionnaire(slug="blank", base_language="de", languages=["de"]))
+    db.session.commit()
+    url = "/staff/questionnaires/blank/settings"
+    assert staff_client.get(url).status_code == 200
+    html = staff_client.get(url).get_data(as_text=True)
+    data = settings_form(html)
+    data["languages"] = ["de", "fr"]
+    data["base_language"] = ["fr"]
+    assert staff_client.post(url, data=data).status_code == 302
+    assert get_by_slug("blank").languages == ["fr", "de"]
+    assert staff_client.get("/staff/questionnaires/blank/consent").status_code == 200
+
+
+def test_pages_have_unique_ids(app, staff_client):
+    for url in (URL, f"/staff/questionnaires/{SLUG}/consent",
+                f"/staff/questionnaires/{SLUG}/translations/side-by-side", "/staff/audit/"):
+        html = staff_client.get(url).get_data(as_text=True)
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), (url, [i for i in ids if ids.count(i) > 1])
+        for target in re.findall(r'(?:for|aria-describedby)="([^"]+)"', html):
+            for part in target.split():
+                assert part in ids, (url, part)
