@@ -131,21 +131,21 @@ def test_two_editors_at_once_the_second_is_told(app, staff_client):
 
 def test_respondents_see_the_new_version_and_a_stale_start_is_refused(app, staff_client):
     respondent_client = app.test_client()
-    page = respondent_client.get(f"/s/{SLUG}?lang=de").get_data(as_text=True)
+    page = respondent_client.get(f"/s/{SLUG}?lang=en").get_data(as_text=True)
     stale_form = hidden_values(page)
-    assert save(staff_client, "de", body="Die neue Einwilligung.").status_code == 302
-    refused = respondent_client.post(f"/s/{SLUG}?lang=de", data={**stale_form,
+    assert save(staff_client, "en", body="The new consent text.").status_code == 302
+    refused = respondent_client.post(f"/s/{SLUG}?lang=en", data={**stale_form,
                                                                   "consent": "y"})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert "Der Informationstext hat sich geändert" in html
-    assert "Die neue Einwilligung." in html  # the page shows the new text to read again
+    assert "The information text has changed" in html
+    assert "The new consent text." in html  # the page shows the new text to read again
     assert count_rows(Response) == 0
-    respondent = Respondent(respondent_client, SLUG, lang="de")
+    respondent = Respondent(respondent_client, SLUG, lang="en")
     assert respondent.start().status_code == 302
     record = db.session.scalars(sa.select(ConsentRecord)).one()
     assert record.consent_text.version == 2
-    assert record.consent_text.body == "Die neue Einwilligung."
+    assert record.consent_text.body == "The new consent text."
 
 
 def test_settings_link_to_the_controller_field(app, staff_client):
