@@ -57,15 +57,18 @@ def utc_text(value) -> str:
     return format_datetime(value, "medium", tzinfo=UTC, locale=get_locale()) + " UTC"
 
 
-def _settings_form(questionnaire: Questionnaire, **kwargs) -> SettingsForm:
-    form = SettingsForm(obj=questionnaire if request.method == "GET" else None, **kwargs)
+def _settings_form(questionnaire: Questionnaire, *, posted: bool = False) -> SettingsForm:
+    """The settings form: as posted, or (``posted=False``) as the questionnaire is now."""
+    if posted:
+        form = SettingsForm()
+    else:
+        form = SettingsForm(formdata=None, obj=questionnaire)
+        form.revision.data = questionnaire.settings_revision
     # Languages a questionnaire was imported with stay choosable even if not in our list.
     codes = list(CONTENT_LANGUAGES) + [c for c in questionnaire.languages
                                        if c not in CONTENT_LANGUAGES]
     form.languages.choices = language_choices(codes)
     form.base_language.choices = form.languages.choices
-    if request.method == "GET":
-        form.revision.data = questionnaire.settings_revision
     return form
 
 
@@ -123,9 +126,9 @@ def _missing_texts(questionnaire: Questionnaire) -> dict[str, list[str]]:
 def settings(slug: str):
     """The settings and life cycle of one questionnaire; POST saves the settings form."""
     questionnaire = questionnaire_for_staff(slug)
-    form = _settings_form(questionnaire)
     if request.method == "GET":
-        return _render(questionnaire, form)
+        return _render(questionnaire)
+    form = _settings_form(questionnaire, posted=True)
     if not form.validate_on_submit():
         return _render(questionnaire, form, status=422)
     values = _values(form, questionnaire)
@@ -180,10 +183,11 @@ def change_state(slug: str):
     questionnaire = questionnaire_for_staff(slug)
     form = ActionForm()
     action = form.action.data or ""
-    if form.validate_on_submit() and lifecycle.ACTIONS.get(action) is questionnaire.state:
+    valid = form.validate_on_submit()
+    if valid and lifecycle.ACTIONS.get(action) is questionnaire.state:
         flash(str(DONE[action]), "success")  # a second click of the same button
         return redirect(url_for("settings.settings", slug=slug))
-    if not form.validate_on_submit() or action not in lifecycle.allowed_actions(questionnaire):
+    if not valid or action not in lifecycle.allowed_actions(questionnaire):
         return _render(questionnaire, status=409, message=_(
             "This change is not possible in the questionnaire's current state. The page "
             "shows the state as it is now."))

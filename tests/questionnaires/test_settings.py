@@ -272,6 +272,8 @@ def test_refused_transitions_get_a_message_not_an_error(app, staff_client, state
     assert "This change is not possible" in response.get_data(
         as_text=True)
     assert questionnaire().state is state and actions() == []
+    # The settings form below the message shows the saved settings, not the button's post.
+    assert settings_form(response.get_data(as_text=True))["retention_days"] == ["730"]
 
 
 def log_in(app, email: str, role: Role):
@@ -322,6 +324,7 @@ def test_sharing_refuses_unknown_and_non_builders(app, staff_client, email, role
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page and f'value="{email}"' in page
+    assert settings_form(page)["languages"] == ["de", "en"]
     assert actions() == []
 
 
