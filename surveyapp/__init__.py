@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.audit.views import bp as audit_bp
     from surveyapp.campaigns.views import bp as campaigns_bp
     from surveyapp.condition_editor.views import bp as conditions_bp
+    from surveyapp.consent.views import bp as consent_editor_bp
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from surveyapp.fieldwork.views import bp as invitations_bp
     from surveyapp.privacy.views import bp as privacy_bp
     from surveyapp.programmes.views import bp as programmes_bp
+    from surveyapp.questionnaires.settings_views import bp as settings_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
 
@@ -133,6 +135,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conditions_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(consent_editor_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.
     csrf.exempt(responses_bp)

@@ -48,6 +48,9 @@ class Permission(enum.StrEnum):
     RUN_CAMPAIGNS = "run_campaigns"
     #: Work through a call list and enter answers on a respondent's behalf.
     CALL = "call"
+    #: Settings, life cycle (close, reopen, archive), consent text and sharing of a
+    #: questionnaire the user may work on.
+    MANAGE_QUESTIONNAIRE = "manage_questionnaire"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.EXPORT_RESPONSES, Permission.SHARE_LINKS,
                              Permission.VIEW_PROGRAMMES, Permission.ENTER_MARKS,
                              Permission.BUILD, Permission.MANAGE_INVITATIONS,
-                             Permission.RUN_CAMPAIGNS}),
+                             Permission.RUN_CAMPAIGNS, Permission.MANAGE_QUESTIONNAIRE}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
                                Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES}),

@@ -87,7 +87,7 @@ def start_response(
     version = (
         questionnaire.latest_version if is_preview else questionnaire.published_version
     )
-    if version is None or not (is_preview or questionnaire.is_open):
+    if version is None or not (is_preview or accepting_answers(questionnaire) is None):
         raise StartRefused("closed")
     if not consent_given:
         raise StartRefused("no_consent")
@@ -130,6 +130,25 @@ def start_response(
         interviewer_id=interviewer_id,
     )
     return response, token
+
+
+def accepting_answers(questionnaire: Questionnaire, now: datetime | None = None, *,
+                      starting: bool = True) -> str | None:
+    """Why respondents may not answer now (``Questionnaire.closed_reason``), else ``None``.
+
+    The one rule for the start page, starting, and every page of a draft. Complete
+    responses are counted only for a new start with a maximum set: a draft started before
+    the maximum was reached may still be finished (``starting=False``), so the maximum can
+    be exceeded by the drafts under way at that moment, never by new starts.
+    """
+    complete = 0
+    if starting and questionnaire.max_responses is not None:
+        complete = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Response).where(
+                Response.questionnaire_id == questionnaire.id,
+                Response.status == ResponseStatus.COMPLETE, ~Response.is_preview))
+    return questionnaire.closed_reason(now or utcnow(), complete_responses=complete,
+                                       starting=starting)
 
 
 def find_by_token(questionnaire: Questionnaire, token: str) -> Response | None:

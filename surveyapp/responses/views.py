@@ -27,7 +27,6 @@ from surveyapp.i18n import pick_language
 from surveyapp.questionnaires.models import (
     Page,
     Questionnaire,
-    QuestionnaireState,
     QuestionnaireVersion,
 )
 from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, get_type
@@ -73,10 +72,10 @@ def _may_preview() -> bool:
     return can(current_user, Permission.PREVIEW)
 
 
-def _closed_page(questionnaire: Questionnaire):
+def _closed_page(questionnaire: Questionnaire, reason: str | None = None):
     version = questionnaire.published_version or questionnaire.latest_version
     return render_template(
-        "responses/closed.html", questionnaire=questionnaire, version=version
+        "responses/closed.html", questionnaire=questionnaire, version=version, reason=reason
     ), 410
 
 
@@ -93,15 +92,19 @@ def start(slug: str):
     lang = pick_language(questionnaire.languages, questionnaire.base_language,
                          explicit=session.get(choice_key))
     _use_language(questionnaire, lang)
-    if not preview and not questionnaire.is_open:
-        return _closed_page(questionnaire)
-    version = questionnaire.latest_version if preview else questionnaire.published_version
+    reason = None if preview else services.accepting_answers(questionnaire)
+    if reason not in (None, "full"):
+        return _closed_page(questionnaire, reason)
 
     token = request.cookies.get(_cookie_name(questionnaire))
     if request.method == "GET" and token and not preview:
         draft = services.find_by_token(questionnaire, token)
         if draft is not None and draft.status is ResponseStatus.DRAFT:
+            # Also when full: a draft started before the maximum was reached may be finished.
             return redirect(_page_url(questionnaire, token, draft.current_page))
+    if reason is not None:
+        return _closed_page(questionnaire, reason)
+    version = questionnaire.latest_version if preview else questionnaire.published_version
 
     consent_text = current_consent_text(questionnaire, lang)
     # A unit link attributes the response without asking; its parameter travels through the
@@ -198,9 +201,11 @@ def _load(slug: str, token: str) -> tuple[Questionnaire, Response, Questionnaire
     return questionnaire, response, version
 
 
-def _accepts_answers(questionnaire: Questionnaire, response: Response) -> bool:
-    # The response's version was published when it started; only the state can change since.
-    return response.is_preview or questionnaire.state is QuestionnaireState.OPEN
+def _refusal(questionnaire: Questionnaire, response: Response) -> str | None:
+    # The response's version was published when it started; state and dates may have changed.
+    if response.is_preview:
+        return None
+    return services.accepting_answers(questionnaire, starting=False)
 
 
 @bp.route("/s/<slug>/r/<token>/", defaults={"page_code": "-"})
@@ -226,8 +231,9 @@ def page(slug: str, token: str, page_code: str):
     switch = request.form.get("lang") if request.method == "POST" else None
     language = switch if switch in questionnaire.languages else response.language
     _use_language(questionnaire, language)
-    if not _accepts_answers(questionnaire, response):
-        return _closed_page(questionnaire)
+    reason = _refusal(questionnaire, response)
+    if reason is not None:
+        return _closed_page(questionnaire, reason)
 
     values = services.stored_values(response, version)
     flow = Flow(version, values)

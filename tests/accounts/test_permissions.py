@@ -15,7 +15,7 @@ SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code"
                     "filename": "app.css", "programme_id": 999999, "stage_id": 999999,
                     "mark_id": 999999, "unit_id": 999999, "question_id": 999999,
                     "page_id": 999999, "contact_id": 999999, "campaign_id": 999999,
-                    "entry_id": 999999}
+                    "entry_id": 999999, "user_id": 999999}
 
 
 def guarded_routes(app):
