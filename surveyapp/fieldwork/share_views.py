@@ -17,7 +17,7 @@ from werkzeug.utils import secure_filename
 
 from surveyapp.accounts.models import Unit
 from surveyapp.accounts.permissions import Permission, permission_required
-from surveyapp.accounts.services import unit_tree
+from surveyapp.accounts.services import active_units
 from surveyapp.audit.services import record
 from surveyapp.db import db
 from surveyapp.fieldwork.flyer import PAPERS, render_flyer
@@ -26,6 +26,7 @@ from surveyapp.fieldwork.qr import qr_png, qr_svg
 from surveyapp.i18n import localized
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import questionnaire_for_staff
+from surveyapp.responses.services import accepting_answers
 
 bp = Blueprint("share", __name__, url_prefix="/staff/questionnaires/<slug>/share",
                template_folder="templates")
@@ -44,7 +45,7 @@ def _unit_nodes(questionnaire: Questionnaire) -> list[UnitNode]:
     """The unit tree as nested nodes, each with its link (for ``<details>`` in ``<details>``)."""
     roots: list[UnitNode] = []
     path: list[UnitNode] = []
-    for unit, depth in unit_tree():  # parents before children, with their depth
+    for unit, depth in active_units():  # parents before children; retired units left out
         node = UnitNode(unit, unit_link(questionnaire, unit))
         del path[depth:]
         (path[-1].children if path else roots).append(node)
@@ -102,6 +103,8 @@ def index(slug: str):
         title=title or questionnaire.slug,
         title_lang=title_lang,
         working=working,
+        # Closed, not yet open, past its end or full: the links then lead to a closed page.
+        accepting=accepting_answers(questionnaire) is None,
         general=public_link(questionnaire) if working else None,
         by_language=[(lang, public_link(questionnaire, lang))
                      for lang in questionnaire.languages] if working else [],
