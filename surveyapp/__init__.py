@@ -99,16 +99,24 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount each capability's views."""
+    from surveyapp.accounts.unit_views import bp as units_bp
     from surveyapp.accounts.views import bp as accounts_bp
     from surveyapp.analysis.export_views import bp as exports_bp
     from surveyapp.analysis.report_views import bp as reports_bp
     from surveyapp.analysis.views import bp as analysis_bp
     from surveyapp.audit.views import bp as audit_bp
     from surveyapp.builder.views import bp as builder_bp
+    from surveyapp.campaigns.views import bp as campaigns_bp
+    from surveyapp.condition_editor.views import bp as conditions_bp
+    from surveyapp.consent.views import bp as consent_editor_bp
     from surveyapp.content_translation.views import bp as content_translation_bp
     from surveyapp.core_views import bp as core_bp
     from surveyapp.extensions import csrf
+    from surveyapp.fieldwork.share_views import bp as share_bp
+    from surveyapp.fieldwork.views import bp as invitations_bp
     from surveyapp.privacy.views import bp as privacy_bp
+    from surveyapp.programmes.views import bp as programmes_bp
+    from surveyapp.questionnaires.settings_views import bp as settings_bp
     from surveyapp.questionnaires.views import bp as questionnaires_bp
     from surveyapp.responses.views import bp as responses_bp
 
@@ -122,6 +130,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(share_bp)
+    app.register_blueprint(units_bp)
+    app.register_blueprint(programmes_bp)
+    app.register_blueprint(conditions_bp)
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(consent_editor_bp)
     app.register_blueprint(builder_bp)
     # Respondent forms check their CSRF token inside form.validate(), so that an expired token
     # re-shows the page with every answer kept instead of an error page.

@@ -18,6 +18,7 @@ from surveyapp.audit.services import record
 from surveyapp.db import db
 from surveyapp.demo.responses import demo_seed, generate_responses
 from surveyapp.i18n.catalogues import translate
+from surveyapp.programmes.demo import seed_demo_programme
 from surveyapp.questionnaires.definition import DefinitionError
 from surveyapp.questionnaires.services import get_by_slug, list_questionnaires, share
 from surveyapp.responses.models import Response
@@ -156,6 +157,7 @@ def seed_demo(responses: bool) -> None:
     """Load the demo units and the five demo questionnaires (skips what exists)."""
     added = seed_demo_content()
     filled = seed_demo_responses() if responses else []
+    seed_demo_programme()
     db.session.commit()
     click.echo(f"demo questionnaires added: {', '.join(added) or 'none (already there)'}")
     if responses:
@@ -218,6 +220,7 @@ def setup(demo: bool) -> None:
     if demo:
         seed_demo_content()
         seed_demo_responses()
+        seed_demo_programme()
     _user, password = create_user(DEMO_ADMIN, Role.ADMIN)
     db.session.commit()
     click.echo(

@@ -42,10 +42,21 @@ class DefaultConfig:
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_LEVEL = 6
     COMPRESS_BR_LEVEL = 4
+    #: SMTP server for invitations and reminders; without it the app only exports links.
+    MAIL_SERVER = ""
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = ""
+    #: Messages per hour over all questionnaires (mail providers block bulk senders).
+    MAIL_PER_HOUR = 100
 
 
 ENVIRONMENT_KEYS = ("SECRET_KEY", "DATABASE_URL", "ENV_NAME", "SERVER_NAME", "PREFERRED_URL_SCHEME",
-                    "PROXY_HOPS", "RATELIMIT_STORAGE_URI")
+                    "PROXY_HOPS", "RATELIMIT_STORAGE_URI", "MAIL_SERVER", "MAIL_USERNAME",
+                    "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")
 
 
 def from_environment() -> dict:

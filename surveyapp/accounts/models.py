@@ -33,6 +33,9 @@ class Unit(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[UnitKind] = mapped_column(sa.Enum(UnitKind, native_enum=False, length=20))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: When the unit stopped working; a retired unit keeps its responses and programme
+    #: history but is no longer offered for new work.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")

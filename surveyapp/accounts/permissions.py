@@ -30,8 +30,27 @@ class Permission(enum.StrEnum):
     EXPORT_RESPONSES = "export_responses"
     #: Look up, hand out and erase one person's data; read the audit log.
     MANAGE_PERSONAL_DATA = "manage_personal_data"
-    #: Create, edit and publish questionnaires (those one owns or that are shared).
+    #: The share page: public links, per-unit links, QR codes and flyers.
+    SHARE_LINKS = "share_links"
+    #: Add, rename, move, import and retire organisational units.
+    MANAGE_UNITS = "manage_units"
+    #: Create programmes, add units and target marks to stages, confirm the end of a stage.
+    MANAGE_PROGRAMMES = "manage_programmes"
+    #: See programme boards: each unit's progress against its target marks.
+    VIEW_PROGRAMMES = "view_programmes"
+    #: Enter counts that staff report by hand (events held, letters sent) on a target mark.
+    ENTER_MARKS = "enter_marks"
+    #: Edit questionnaires (structure, conditions) the user may work on.
     BUILD = "build"
+    #: Upload contacts, create codes, export links, send invitations (builders: own ones).
+    MANAGE_INVITATIONS = "manage_invitations"
+    #: Create phone campaigns, assign interviewers, follow their progress.
+    RUN_CAMPAIGNS = "run_campaigns"
+    #: Work through a call list and enter answers on a respondent's behalf.
+    CALL = "call"
+    #: Settings, life cycle (close, reopen, archive), consent text and sharing of a
+    #: questionnaire the user may work on.
+    MANAGE_QUESTIONNAIRE = "manage_questionnaire"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -39,12 +58,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.BUILDER: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                              Permission.PREVIEW, Permission.TRANSLATE,
                              Permission.EXPORT_CONSENT, Permission.VIEW_RESULTS,
-                             Permission.EXPORT_RESPONSES, Permission.BUILD}),
+                             Permission.EXPORT_RESPONSES, Permission.SHARE_LINKS,
+                             Permission.VIEW_PROGRAMMES, Permission.ENTER_MARKS,
+                             Permission.BUILD, Permission.MANAGE_INVITATIONS,
+                             Permission.RUN_CAMPAIGNS, Permission.MANAGE_QUESTIONNAIRE}),
     Role.EVALUATOR: frozenset({Permission.USE_STAFF_PAGES, Permission.LIST_QUESTIONNAIRES,
                                Permission.PREVIEW, Permission.VIEW_RESULTS,
-                               Permission.EXPORT_RESPONSES}),
+                               Permission.EXPORT_RESPONSES, Permission.VIEW_PROGRAMMES}),
     # Interviewers enter answers on behalf of respondents and see nothing else.
-    Role.INTERVIEWER: frozenset({Permission.USE_STAFF_PAGES}),
+    Role.INTERVIEWER: frozenset({Permission.USE_STAFF_PAGES, Permission.CALL}),
 }
 
 

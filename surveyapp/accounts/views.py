@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from surveyapp.accounts.forms import LoginForm
 from surveyapp.accounts.models import User
-from surveyapp.accounts.permissions import Permission, permission_required, public
+from surveyapp.accounts.permissions import Permission, can, permission_required, public
 from surveyapp.accounts.services import authenticate
 from surveyapp.db import db
 from surveyapp.extensions import login_manager
@@ -37,11 +37,24 @@ def login():
             login_user(user, remember=form.remember.data)
             target = request.args.get("next") or ""
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("questionnaires.index")
+                target = _landing_page(user)
             return redirect(target)
         error = _("E-mail address or password is wrong.")
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form, error=error), status
+
+
+def _landing_page(user) -> str:
+    """Where a staff member starts: the questionnaires, or for interviewers their call lists."""
+    return url_for("questionnaires.index" if can(user, Permission.LIST_QUESTIONNAIRES)
+                   else "campaigns.mine")
+
+
+@bp.route("/")
+@permission_required(Permission.USE_STAFF_PAGES)
+def home():
+    """``/staff/``: the staff member's start page."""
+    return redirect(_landing_page(current_user))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from surveyapp.analysis.summaries import RANGE_DASH, Cell, MatrixRow
+from surveyapp.analysis.summaries import RANGE_DASH, Cell, MatrixRow, QuestionSummary
 from surveyapp.i18n import text_direction
 from surveyapp.typesetting import FONTS_DIR
 
@@ -193,6 +193,28 @@ def _lines(text: str) -> int:
 #: Height of one line of chart text, in inches.
 LINE = FONT_SIZE * 1.25 / 72
 LEGEND_SIZE = FONT_SIZE - 0.5
+
+
+def chart_for(summary: QuestionSummary, *, hidden_text: str,
+              percent: Callable[[float], str] = _plain_percent,
+              count: Callable[[int], str] = str, rtl: bool = False,
+              width: float = WIDTH) -> str | None:
+    """The chart of one question's summary, or None: one rule for the page and the PDF.
+
+    Matrices and scales as rows get stacked bars, choices bars of percentages, numbers and
+    dates columns of counts; a summary with nothing to draw gets no chart.
+    """
+    text = summary.question.text
+    if summary.rows:
+        return stacked_chart(summary.rows, text, hidden_text=hidden_text, percent=percent,
+                             rtl=rtl, width=width)
+    if summary.cells and summary.question.is_choice:
+        return bar_chart(summary.cells, text, hidden_text=hidden_text, percent=percent,
+                         rtl=rtl, width=width)
+    if summary.bins:
+        return histogram_chart(summary.bins, text, hidden_text=hidden_text, count=count,
+                               width=width)
+    return None
 
 
 def bar_chart(cells: Sequence[Cell], description: str, *, hidden_text: str,

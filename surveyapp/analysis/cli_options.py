@@ -12,7 +12,7 @@ from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, parse_filter
 
 
 def filter_options(command: Callable) -> Callable:
-    """Add ``--unit --response-lang --channel --from --to --version --answer`` to a command."""
+    """Add ``--unit --response-lang --channel --from --to --version --stage --answer``."""
     options = [
         click.option("--unit", help="Unit code; its sub-units are included."),
         # Not --lang: that names the language a report or export is written in.
@@ -22,6 +22,7 @@ def filter_options(command: Callable) -> Callable:
         click.option("--from", "date_from", help="First day of submission, YYYY-MM-DD (UTC)."),
         click.option("--to", "date_to", help="Last day of submission, YYYY-MM-DD (UTC)."),
         click.option("--version", "version", help="Questionnaire version number."),
+        click.option("--stage", "stage", help="Programme stage id (see the programme board)."),
         click.option("--answer", "answers", multiple=True, metavar="QUESTION=CODE",
                      help="Only responses that gave this answer (repeatable)."),
     ]
@@ -31,11 +32,12 @@ def filter_options(command: Callable) -> Callable:
 
 
 def filter_from_options(catalogue: Catalogue, unit=None, languages=(), channel=None,
-                        date_from=None, date_to=None, version=None, answers=()) -> ResultFilter:
+                        date_from=None, date_to=None, version=None, stage=None,
+                        answers=()) -> ResultFilter:
     """The filter the options describe; a ``click.UsageError`` naming what was not understood."""
     args: MultiDict[str, str] = MultiDict()
     for key, value in (("unit", unit), ("channel", channel), ("from", date_from),
-                       ("to", date_to), ("version", version)):
+                       ("to", date_to), ("version", version), ("stage", stage)):
         if value:
             args.add(key, value)
     for lang in languages:

@@ -17,6 +17,7 @@ from surveyapp.accounts.models import Unit
 from surveyapp.accounts.services import unit_with_descendants
 from surveyapp.analysis.catalogue import Catalogue
 from surveyapp.db import db
+from surveyapp.programmes.services import stage_choices, stage_scope
 from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus
 
 #: Query-string prefix of an answer filter: ``q.gender=f`` keeps responses that chose ``f``.
@@ -36,6 +37,8 @@ class ResultFilter:
     date_to: date | None = None
     #: Questionnaire version number.
     version: int | None = None
+    #: Programme stage id: the units taking part in it (with sub-units), within its dates.
+    stage: int | None = None
     #: (question code, answer codes): responses that chose any of the codes.
     answers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -58,6 +61,8 @@ class ResultFilter:
             args.append(("to", self.date_to.isoformat()))
         if self.version is not None:
             args.append(("version", str(self.version)))
+        if self.stage is not None:
+            args.append(("stage", str(self.stage)))
         for code, values in self.answers:
             args += [(ANSWER_PREFIX + code, value) for value in values]
         return args
@@ -80,6 +85,8 @@ class ResultFilter:
                                           start=self.date_from or "…", end=self.date_to or "…")))
         if self.version is not None:
             parts.append((_("Version"), str(self.version)))
+        if self.stage is not None:
+            parts.append((_("Programme stage"), stage_label(self.stage)))
         for code, values in self.answers:
             question = catalogue.get(code)
             if question is not None:
@@ -90,6 +97,11 @@ class ResultFilter:
 def channel_label(channel: str) -> str:
     """A channel's name in the current locale."""
     return {"web": _("Online"), "phone": _("By phone")}.get(channel, channel)
+
+
+def stage_label(stage_id: int) -> str:
+    """A stage's name with its programme and dates, in the current locale."""
+    return dict(stage_choices()).get(stage_id, str(stage_id))
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -139,6 +151,14 @@ def parse_filter(args, catalogue: Catalogue) -> tuple[ResultFilter, list[str]]:
             errors.append(_("There is no published version %(number)s.",
                             number=args["version"]))
             version = None
+    stage: int | None = None
+    if args.get("stage"):
+        try:
+            stage = int(args["stage"])
+            stage_scope(stage)
+        except (ValueError, LookupError):
+            errors.append(_("There is no programme stage “%(stage)s”.", stage=args["stage"]))
+            stage = None
     answers: list[tuple[str, tuple[str, ...]]] = []
     for key in sorted({k for k in args if k.startswith(ANSWER_PREFIX)}):
         code = key[len(ANSWER_PREFIX):]
@@ -158,7 +178,7 @@ def parse_filter(args, catalogue: Catalogue) -> tuple[ResultFilter, list[str]]:
         answers.append((code, values))
     return ResultFilter(unit=unit, languages=languages, channel=channel,
                         date_from=days["from"], date_to=days["to"], version=version,
-                        answers=tuple(answers)), errors
+                        stage=stage, answers=tuple(answers)), errors
 
 
 def _utc_midnight(day: date) -> datetime:
@@ -190,6 +210,12 @@ def responses_where(catalogue: Catalogue, flt: ResultFilter,
         conditions.append(moment >= _utc_midnight(flt.date_from))
     if flt.date_to:
         conditions.append(moment < _utc_midnight(flt.date_to + timedelta(days=1)))
+    if flt.stage is not None:
+        # The stage's units, and its days counted in whole (UTC), like the date filter.
+        unit_ids, first_day, last_day = stage_scope(flt.stage)
+        conditions += [Response.unit_id.in_(unit_ids),
+                       moment >= _utc_midnight(first_day),
+                       moment < _utc_midnight(last_day + timedelta(days=1))]
     if flt.version is not None:
         ids = [vid for vid, number in catalogue.version_numbers.items()
                if number == flt.version]

@@ -40,6 +40,7 @@ from surveyapp.analysis.summaries import (
     Results,
     build_results,
 )
+from surveyapp.fieldwork.services import invitation_counts
 from surveyapp.i18n import direction, localized, text_direction
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.typesetting import compile_pdf
@@ -185,6 +186,17 @@ class _Report:
             [_("Complete responses"), fmt.count(overview.complete)],
             [_("Unfinished responses"), fmt.count(overview.partial)],
             [_("Withdrawn by respondents"), fmt.count(overview.withdrawn)],
+        ]
+        invitations = invitation_counts(results.catalogue.questionnaire)
+        if invitations["invited"]:
+            # Of every personal invitation, whatever the selection: an invitation does not
+            # know the answers it led to (in anonymous questionnaires it must not).
+            facts.append([_("Response rate of the personal invitations"), _text(_(
+                "%(used)s of %(invited)s invitations answered (%(rate)s)",
+                used=fmt.count(invitations["used"]), invited=fmt.count(invitations["invited"]),
+                rate=fmt.percent(100 * invitations["used"] / invitations["invited"])),
+                self.dir)])
+        facts += [
             [_("Created"), _("%(day)s (UTC)", day=fmt.day(datetime.now(UTC).date()))],
         ]
         return [[_text(what, self.dir) if what else what, value] for what, value in facts]
@@ -235,13 +247,12 @@ class _Report:
         if summary.n == 0:
             notes.append(_("Nobody in this selection answered this question."))
             return section
-        hidden = _hidden(self.k)
+        drawn = charts.chart_for(summary, hidden_text=_hidden(self.k), percent=fmt.percent,
+                                 count=fmt.count, rtl=self.rtl)
+        section["chart"] = self.chart(drawn) if drawn is not None else None
         if question.kind == "matrix":
             self.matrix(summary, section)
         elif question.is_choice:
-            section["chart"] = self.chart(charts.bar_chart(
-                summary.cells, question.text, hidden_text=hidden, percent=fmt.percent,
-                rtl=self.rtl))
             section["table"] = _table(
                 [_("Answer"), _("Respondents"), _("Percent")],
                 _cell_rows(summary.cells, fmt, self.dir, self.k),
@@ -278,11 +289,8 @@ class _Report:
         return ""
 
     def matrix(self, summary: QuestionSummary, section: dict[str, Any]) -> None:
-        fmt, question = self.fmt, summary.question
+        fmt = self.fmt
         hidden = _hidden(self.k)
-        section["chart"] = self.chart(charts.stacked_chart(
-            summary.rows, question.text, hidden_text=_("hidden (fewer than %(k)s)", k=self.k),
-            percent=fmt.percent, rtl=self.rtl))
         scale = summary.rows[0].cells if summary.rows else []
         rows = []
         for row in summary.rows:
@@ -296,13 +304,7 @@ class _Report:
         section["notes"].append(_("Percentages of the respondents who answered each row."))
 
     def numbers(self, summary: QuestionSummary, section: dict[str, Any]) -> None:
-        fmt, question = self.fmt, summary.question
-        if summary.bins:
-            bins = summary.bins
-            if question.kind == "date":  # months ("2026-03") named in the report's language
-                bins = [(self.month(label), count) for label, count in bins]
-            section["chart"] = self.chart(charts.histogram_chart(
-                bins, question.text, hidden_text=_hidden(self.k), count=fmt.count))
+        fmt = self.fmt
         if summary.stats is not None:
             stats = summary.stats
             section["stats"] = _table(

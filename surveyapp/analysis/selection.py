@@ -93,10 +93,13 @@ class Selection:
 
     def newest_texts(self, question_ids: Sequence[int], limit: int) -> list[str]:
         """The newest free texts given to these questions by selected respondents."""
-        # Walk answers from the newest and stop at ``limit``: cheap for common answers.
+        # Walk answers from the newest and stop at ``limit``: cheap for common answers. The
+        # selection is checked per answer walked (a correlated EXISTS, one primary-key look-up
+        # each), not as ``IN (SELECT ...)``, which builds the list of every selected response
+        # first: about 25 ms at 100,000 responses, for each free-text question.
         statement = (sa.select(Answer.value_text)
                      .where(unindexed(Answer.question_id).in_(question_ids),
                             Answer.value_text.is_not(None),
-                            unindexed(Answer.response_id).in_(self.ids))
+                            self.ids.where(Response.id == Answer.response_id).exists())
                      .order_by(Answer.id.desc()).limit(limit))
         return list(db.session.scalars(statement))

@@ -9,14 +9,14 @@ place shows the same numbers, protected the same way (``protection``).
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from surveyapp.accounts.models import Unit
@@ -239,7 +239,10 @@ MAX_DATE_BINS = 12
 
 
 def _date_summary(summary: QuestionSummary, table: pd.DataFrame, k: int) -> None:
-    """Counts by month ("2026-03"), or by 1, 2, 5, 10... years when months would be too many.
+    """Counts by month, or by 1, 2, 5, 10... years when months would be too many.
+
+    Months are named in the reader's language ("März 2026"), the same on the page and in the
+    PDF.
 
     Grouped before protecting, so that a span's count is exact rather than a sum of hidden
     months.
@@ -259,6 +262,9 @@ def _date_summary(summary: QuestionSummary, table: pd.DataFrame, k: int) -> None
             spans[start] = spans.get(start, 0) + count
         groups = {(str(start) if step == 1 else f"{start}{RANGE_DASH}{start + step - 1}"): count
                   for start, count in sorted(spans.items())}
+    else:  # months named in the reader's language ("März 2026"), on the page and in the PDF
+        groups = {format_date(date(int(label[:4]), int(label[5:7]), 1), "MMM yyyy"): count
+                  for label, count in groups.items()}
     summary.bins = list(zip(groups, protect_counts(list(groups.values()), k), strict=True))
     summary.stats = None
 
@@ -366,22 +372,26 @@ def overview(catalogue: Catalogue, flt: ResultFilter, k: int) -> Overview:
             .group_by(day, Response.status)):
         when = when if isinstance(when, date) else date.fromisoformat(str(when)[:10])
         days.setdefault(when, [0, 0])[0 if status == ResponseStatus.COMPLETE else 1] += count
-    complete_where = responses_where(catalogue, flt)
-
-    def grouped(column) -> dict:
-        return dict(db.session.execute(
-            sa.select(column, sa.func.count()).where(*complete_where).group_by(column)).all())
-
-    units = grouped(Response.unit_id)
+    # One scan of the complete responses for all four breakdowns: the combinations of unit,
+    # language, channel and version are few, and each breakdown is a sum over them.
+    units: Counter = Counter()
+    lang_counts: Counter = Counter()
+    channel_counts: Counter = Counter()
+    version_counts: Counter = Counter()
+    breakdown = (Response.unit_id, Response.language, Response.channel, Response.version_id)
+    for unit_id, language, channel, version_id, count in db.session.execute(
+            sa.select(*breakdown, sa.func.count())
+            .where(*responses_where(catalogue, flt)).group_by(*breakdown)):
+        units[unit_id] += count
+        lang_counts[language] += count
+        channel_counts[channel] += count
+        version_counts[version_id] += count
     names = dict(db.session.execute(sa.select(Unit.id, Unit.name).where(
         Unit.id.in_([u for u in units if u is not None]))).all())
     unit_labels = sorted(((str(uid), names[uid]) for uid in units if uid is not None),
                          key=lambda pair: pair[1])
     if None in units:
         unit_labels.append(("", _("No unit")))
-    lang_counts = grouped(Response.language)
-    channel_counts = grouped(Response.channel)
-    version_counts = grouped(Response.version_id)
 
     def cells(pairs: list[tuple[str, str]], counts: dict[str, int],
               own_language: bool = False) -> list[Cell]:

@@ -21,10 +21,17 @@ from surveyapp.accounts.services import unit_tree
 from surveyapp.analysis import charts
 from surveyapp.analysis.catalogue import Catalogue, load_catalogue
 from surveyapp.analysis.crosstab import NotCrossTabulable, build_crosstab
-from surveyapp.analysis.filters import ANSWER_PREFIX, ResultFilter, channel_label, parse_filter
+from surveyapp.analysis.filters import (
+    ANSWER_PREFIX,
+    ResultFilter,
+    channel_label,
+    parse_filter,
+    stage_label,
+)
 from surveyapp.analysis.protection import protected_timeline
 from surveyapp.analysis.summaries import Results, build_results, text_answers
 from surveyapp.i18n import direction, localized
+from surveyapp.programmes.services import stage_choices
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import questionnaire_for_staff
 
@@ -99,7 +106,7 @@ def _formatters() -> dict:
             return ""
         return format_decimal(round(value, digits), format="#,##0." + "#" * digits)
 
-    return {"pct": pct, "num": num, "channel_name": channel_label,
+    return {"pct": pct, "num": num, "channel_name": channel_label, "stage_label": stage_label,
             "format_day": lambda day: format_date(day, "medium")}
 
 
@@ -138,19 +145,20 @@ CHART_CACHE_SIZE = 2048
 _CHART_LOCK = threading.Lock()
 
 
-def _cached_chart(draw, data, text: str, **options) -> Markup:
-    """``draw(data, text, **options)`` inlined, from the cache when the same was drawn before.
+def _cached_chart(draw, *data, **options) -> Markup | None:
+    """``draw(*data, **options)`` inlined, from the cache when the same was drawn before.
 
-    The key holds the data, the texts and the locale (number formats); the formatting
-    functions among the options follow from the locale.
+    The key holds the data with its texts and the locale (number formats); the formatting
+    functions among the options follow from the locale. ``None`` means nothing to draw.
     """
     shown = [options.get(name) for name in sorted(options) if not callable(options[name])]
-    key = repr((draw.__name__, data, text, shown, str(get_locale())))
+    key = repr((draw.__name__, data, shown, str(get_locale())))
     with _CHART_LOCK:  # threaded servers share the cache
         if key in _CHART_CACHE:
             _CHART_CACHE.move_to_end(key)
             return _CHART_CACHE[key]
-    chart = _inline(draw(data, text, **options))
+    svg = draw(*data, **options)
+    chart = None if svg is None else _inline(svg)
     with _CHART_LOCK:
         _CHART_CACHE[key] = chart
         if len(_CHART_CACHE) > CHART_CACHE_SIZE:
@@ -167,18 +175,11 @@ def _charts(summary: Results, lang: str) -> tuple[dict[str, Markup], Markup | No
     rtl = direction(lang) == "rtl"
     drawn: dict[str, Markup] = {}
     for item in summary.questions:
-        text, code = item.question.text, item.question.code
-        if item.rows:
-            drawn[code] = _cached_chart(charts.stacked_chart, item.rows, text,
-                                        hidden_text=hidden, percent=formats["pct"], rtl=rtl,
-                                        width=width)
-        elif item.cells and item.question.is_choice:
-            drawn[code] = _cached_chart(charts.bar_chart, item.cells, text, hidden_text=hidden,
-                                        percent=formats["pct"], rtl=rtl, width=width)
-        elif item.bins:
-            drawn[code] = _cached_chart(charts.histogram_chart, item.bins, text,
-                                        hidden_text=hidden,
-                                        count=lambda n: formats["num"](n, 0), width=width)
+        chart = _cached_chart(charts.chart_for, item, hidden_text=hidden,
+                              percent=formats["pct"], count=lambda n: formats["num"](n, 0),
+                              rtl=rtl, width=width)
+        if chart is not None:
+            drawn[item.question.code] = chart
     timeline = None
     shown = protected_timeline(summary.overview.by_day, summary.threshold)
     if shown is not None and not summary.suppressed:
@@ -204,7 +205,8 @@ def results(slug: str):
     return render_template(
         "analysis/results.html", questionnaire=questionnaire, catalogue=catalogue, flt=flt,
         errors=errors, results=summary, units=unit_tree(), labels_lang=catalogue.lang,
-        charts=drawn, timeline_chart=timeline, **_title(questionnaire, catalogue.lang),
+        stages=stage_choices(), charts=drawn, timeline_chart=timeline,
+        **_title(questionnaire, catalogue.lang),
         **_url_helpers(slug, flt, catalogue.lang), **_formatters())
 
 

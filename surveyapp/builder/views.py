@@ -151,6 +151,7 @@ def _render_editor(questionnaire, status: int = 200, *, typed=None, question_mes
         types=REGISTRY, typed_values=typed_values, question_token=services.question_token,
         page_token=services.page_token, problems=problems or [], missing=missing or {},
         has_conditions="conditions.edit" in _view_functions(),
+        has_page_conditions="conditions.edit_page" in _view_functions(),
     ), status
 
 

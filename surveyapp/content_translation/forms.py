@@ -13,3 +13,7 @@ class WorkbookUploadForm(FlaskForm):
         validators=[FileRequired(_l("Please choose a file.")),
                     FileAllowed(["xlsx"], _l("Please choose an .xlsx file."))],
     )
+
+
+class SideBySideForm(FlaskForm):
+    """A screen of translations (the texts are read from the request by key)."""

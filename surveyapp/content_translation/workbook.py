@@ -25,6 +25,7 @@ from surveyapp.consent.services import (
 )
 from surveyapp.db import db
 from surveyapp.questionnaires.models import Questionnaire
+from surveyapp.questionnaires.services import load_version
 from surveyapp.questionnaires.texts import TextSlot, completeness, text_slots
 
 SHEET = "Translations"
@@ -60,7 +61,8 @@ def _digest(text: str) -> str:
 
 
 def _slots(questionnaire: Questionnaire) -> dict[str, TextSlot]:
-    version = questionnaire.latest_version
+    # Loaded in four queries: walking the version lazily costs one query per question.
+    version = load_version(questionnaire.latest_version.id)
     return {slot.key: slot for slot in text_slots(version)}
 
 
@@ -153,6 +155,38 @@ def _read(data: bytes, questionnaire: Questionnaire) -> tuple[list[str], list[tu
     return languages, rows[1:]
 
 
+def apply_translations(
+    questionnaire: Questionnaire, updates: dict[str, dict[str, str]], *,
+    slots: dict[str, TextSlot] | None = None, current: dict[str, dict[str, str]] | None = None,
+) -> None:
+    """Store texts by key (each the whole language map) in the latest version.
+
+    Also on a published version: wording may be corrected there, and the raised
+    ``text_revision`` tells caches so. A change of consent wording (text or purpose box) is
+    a new consent version, never an edit of one that consent was given to. Empty texts
+    drop that language (the base language text is shown instead).
+    """
+    if not updates:
+        return
+    slots = slots if slots is not None else _slots(questionnaire)
+    current = current if current is not None else all_texts(questionnaire)
+    consent_changed = False
+    for key, texts in updates.items():
+        if key == CONSENT_KEY or key.startswith(PURPOSE_KEY):
+            consent_changed = True
+        else:
+            slots[key].set_texts(texts)
+    if consent_changed:
+        purposes = consent_purposes(questionnaire)
+        for purpose in purposes:
+            purpose["label"] = updates.get(PURPOSE_KEY + purpose["code"], purpose["label"])
+        bodies = updates.get(CONSENT_KEY, current[CONSENT_KEY])
+        add_consent_version(questionnaire, {lang: text for lang, text in bodies.items()
+                                            if text.strip()}, purposes)
+    questionnaire.latest_version.text_revision += 1
+    db.session.flush()
+
+
 def import_workbook(questionnaire: Questionnaire, data: bytes) -> ImportReport:
     """Apply a translator's spreadsheet to the latest version; report what happened.
 
@@ -190,22 +224,7 @@ def import_workbook(questionnaire: Questionnaire, data: bytes) -> ImportReport:
                 report.changed.append((key, lang))
             else:
                 report.unchanged += 1
-    consent_changed = False
-    for key, texts in updates.items():
-        if key == CONSENT_KEY or key.startswith(PURPOSE_KEY):
-            consent_changed = True
-        else:
-            slots[key].set_texts(texts)
-    if consent_changed:
-        # Any change of consent wording, purposes included, is a new consent version.
-        purposes = consent_purposes(questionnaire)
-        for purpose in purposes:
-            purpose["label"] = updates.get(PURPOSE_KEY + purpose["code"], purpose["label"])
-        add_consent_version(questionnaire, updates.get(CONSENT_KEY, current[CONSENT_KEY]),
-                            purposes)
-    if updates:
-        questionnaire.latest_version.text_revision += 1
-        db.session.flush()
+    apply_translations(questionnaire, updates, slots=slots, current=current)
     report.missing = {lang: missing for lang, (_d, _n, missing)
                       in translation_status(questionnaire).items() if missing}
     return report

@@ -13,6 +13,8 @@ from flask_login import current_user
 from surveyapp.accounts.permissions import Permission, permission_required
 from surveyapp.audit.services import record
 from surveyapp.db import db
+from surveyapp.fieldwork.forms import InvitationLookupForm
+from surveyapp.fieldwork.services import find_contacts_by_address, responses_of
 from surveyapp.privacy.access_pdf import render_access_pdf
 from surveyapp.privacy.forms import EraseForm, LookupForm
 from surveyapp.questionnaires.services import get_by_slug
@@ -46,6 +48,28 @@ def lookup():
     return render_template("privacy/lookup.html", form=form, response=response,
                            document=document, message=message, erase_form=EraseForm()), \
         422 if message else 200
+
+
+@bp.route("/invitation", methods=["POST"])
+@permission_required(Permission.MANAGE_PERSONAL_DATA)
+def lookup_invitation():
+    """Find a contact, and the response it started, by invitation link or e-mail address.
+
+    Only non-anonymous questionnaires: anonymous ones keep no link to look up.
+    """
+    form = InvitationLookupForm()
+    contacts = []
+    if form.validate():
+        contacts = [(c, responses_of(c)) for c in find_contacts_by_address(form.address.data)]
+    record(current_user.id, "privacy.lookup_invitation",
+           "contacts:" + (",".join(str(c.id) for c, _r in contacts) or "none"))
+    db.session.commit()
+    message = None if contacts else _("No contact of a non-anonymous questionnaire has this "
+                                      "link or e-mail address.")
+    return render_template("privacy/lookup.html", form=LookupForm(), invitation_form=form,
+                           contacts=contacts, documents={
+                               r.id: access_document(r) for _c, rs in contacts for r in rs},
+                           message=message, erase_form=EraseForm()), 422 if message else 200
 
 
 @bp.route("/<int:response_id>/export", methods=["POST"])

@@ -50,8 +50,9 @@ def condition_errors(condition: Any, earlier: Mapping[str, Question]) -> list[st
 
 def _value_errors(rule: dict, source: Question) -> list[str]:
     op = rule["op"]
-    valid_codes = set(get_type(source.type).all_codes(source))
-    if op in NUMBER_OPS or (op == "equals" and source.type in {"integer", "decimal", "rating"}):
+    source_type = get_type(source.type)
+    valid_codes = set(source_type.all_codes(source))
+    if op in NUMBER_OPS or (op == "equals" and source_type.condition_operand == "number"):
         value = rule.get("value")
         if isinstance(value, bool) or not isinstance(value, int | float):
             return [f"rule on {source.code!r} needs a number"]

@@ -64,6 +64,14 @@ class Questionnaire(db.Model):
     draft_days: Mapped[int] = mapped_column(default=30, server_default="30")
     #: Results never show a group of fewer respondents than this (small-number protection).
     min_group_size: Mapped[int] = mapped_column(default=5, server_default="5")
+    #: Respondents may start from then on (UTC); ``None``: as soon as it is open.
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Respondents may start and answer until then (UTC); ``None``: until it is closed.
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: No new respondents once this many responses are complete; ``None``: no limit.
+    max_responses: Mapped[int | None] = mapped_column()
+    #: Raised by every save of the settings page, so that two staff saving at once notice.
+    settings_revision: Mapped[int] = mapped_column(default=1, server_default="1")
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -86,6 +94,27 @@ class Questionnaire(db.Model):
     def is_open(self) -> bool:
         """Whether respondents may answer now."""
         return self.state is QuestionnaireState.OPEN and self.published_version is not None
+
+    def closed_reason(self, now: datetime, *, complete_responses: int = 0,
+                      starting: bool = True) -> str | None:
+        """Why respondents may not answer at ``now``, or ``None`` if they may.
+
+        ``not_open`` (state, or nothing published), ``not_yet_open`` (before ``opens_at``),
+        ``ended`` (from ``closes_at`` on) or ``full`` (``complete_responses`` reached
+        ``max_responses``). ``starting=False`` asks for a draft already under way: it was let
+        in before the maximum was reached, so it may still be finished then.
+        """
+        if self.state is not QuestionnaireState.OPEN or (
+                starting and self.published_version is None):
+            return "not_open"
+        if self.opens_at is not None and now < self.opens_at:
+            return "not_yet_open"
+        if self.closes_at is not None and now >= self.closes_at:
+            return "ended"
+        if (starting and self.max_responses is not None
+                and complete_responses >= self.max_responses):
+            return "full"
+        return None
 
     def move_to(self, state: QuestionnaireState) -> None:
         """Change state, refusing transitions the life cycle does not allow."""

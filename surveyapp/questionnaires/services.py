@@ -10,7 +10,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from surveyapp.accounts.models import Role
+from surveyapp.accounts.models import Role, User
 from surveyapp.db import db, utcnow
 from surveyapp.questionnaires.definition import DefinitionError, parse_definition
 from surveyapp.questionnaires.models import (
@@ -151,3 +151,20 @@ def share(questionnaire: Questionnaire, user) -> bool:
     db.session.add(QuestionnaireShare(questionnaire_id=questionnaire.id, user_id=user.id))
     db.session.flush()
     return True
+
+
+def unshare(questionnaire: Questionnaire, user) -> bool:
+    """Stop sharing ``questionnaire`` with a builder; ``False`` if it was not shared with them."""
+    existing = db.session.get(QuestionnaireShare, (questionnaire.id, user.id))
+    if existing is None:
+        return False
+    db.session.delete(existing)
+    db.session.flush()
+    return True
+
+
+def shared_with(questionnaire: Questionnaire) -> list[User]:
+    """The accounts ``questionnaire`` is shared with, by e-mail address."""
+    return list(db.session.scalars(
+        sa.select(User).join(QuestionnaireShare, QuestionnaireShare.user_id == User.id)
+        .where(QuestionnaireShare.questionnaire_id == questionnaire.id).order_by(User.email)))

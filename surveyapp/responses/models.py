@@ -45,6 +45,8 @@ class Response(db.Model):
     channel: Mapped[Channel] = mapped_column(
         sa.Enum(Channel, native_enum=False, length=20), default=Channel.WEB
     )
+    #: The interviewer who entered the answers on the phone (``None`` on the web).
+    interviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     #: Staff preview answers are kept apart from real ones and never counted.
     is_preview: Mapped[bool] = mapped_column(default=False)
     #: Random key of the start form: a double click on "Start" finds the same draft.

@@ -8,7 +8,8 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,6 +21,7 @@ from surveyapp.consent.services import (
     agreed_purposes,
     coarsen_consent_times,
     current_consent_text,
+    forget_consent_interviewer,
     record_consent,
 )
 from surveyapp.db import db, start_of_day, utcnow
@@ -30,6 +32,12 @@ from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus
 
 #: Receipt codes: 16 characters from a 32-letter alphabet without look-alikes = 80 bits.
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+#: Called as ``hook(response_ids, submitted_at=..., unlink=..., coarse=...)`` inside the
+#: transaction that submits (or, with ``submitted_at=None``, anonymises) responses, so that
+#: later packages (fieldwork's invitations) can update or cut their own links to them.
+submitted_hooks: list[Callable[..., None]] = []
 
 
 class StartRefused(ValueError):
@@ -79,7 +87,7 @@ def start_response(
     version = (
         questionnaire.latest_version if is_preview else questionnaire.published_version
     )
-    if version is None or not (is_preview or questionnaire.is_open):
+    if version is None or not (is_preview or accepting_answers(questionnaire) is None):
         raise StartRefused("closed")
     if not consent_given:
         raise StartRefused("no_consent")
@@ -104,6 +112,7 @@ def start_response(
         language=language,
         channel=channel,
         unit_id=unit_id,
+        interviewer_id=interviewer_id,
         is_preview=is_preview,
         start_key=start_key,
         resume_digest=digest(token),
@@ -121,6 +130,25 @@ def start_response(
         interviewer_id=interviewer_id,
     )
     return response, token
+
+
+def accepting_answers(questionnaire: Questionnaire, now: datetime | None = None, *,
+                      starting: bool = True) -> str | None:
+    """Why respondents may not answer now (``Questionnaire.closed_reason``), else ``None``.
+
+    The one rule for the start page, starting, and every page of a draft. Complete
+    responses are counted only for a new start with a maximum set: a draft started before
+    the maximum was reached may still be finished (``starting=False``), so the maximum can
+    be exceeded by the drafts under way at that moment, never by new starts.
+    """
+    complete = 0
+    if starting and questionnaire.max_responses is not None:
+        complete = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Response).where(
+                Response.questionnaire_id == questionnaire.id,
+                Response.status == ResponseStatus.COMPLETE, ~Response.is_preview))
+    return questionnaire.closed_reason(now or utcnow(), complete_responses=complete,
+                                       starting=starting)
 
 
 def find_by_token(questionnaire: Questionnaire, token: str) -> Response | None:
@@ -235,9 +263,12 @@ def new_receipt_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def _unlinked_keys() -> dict[str, str]:
-    """Fresh random start key and resume digest: no cookie or link leads to the row any more."""
-    return {"start_key": new_start_key(), "resume_digest": digest(secrets.token_urlsafe(32))}
+def _unlinked_keys() -> dict[str, str | None]:
+    """Fresh random start key and resume digest, and no interviewer: no cookie, link or
+    account leads to the row any more (the call list keeps who reached whom, not the answers).
+    """
+    return {"start_key": new_start_key(), "resume_digest": digest(secrets.token_urlsafe(32)),
+            "interviewer_id": None}
 
 
 def _coarse_times(started_at: datetime, submitted_at: datetime) -> dict[str, datetime]:
@@ -307,8 +338,11 @@ def submit_response(response: Response, *, unlink: bool = False, coarse: bool = 
     if unlink:  # only the winner of concurrent presses records the link it cut
         db.session.add(SentLink(resume_digest=old_link,
                                 questionnaire_id=response.questionnaire_id, sent_on=now.date()))
+        forget_consent_interviewer([response.id])
     if coarse:
         coarsen_consent_times([response.id])
+    for hook in submitted_hooks:
+        hook([response.id], submitted_at=now, unlink=unlink, coarse=coarse)
     db.session.expire(response)
     return code
 
@@ -340,6 +374,9 @@ def anonymise_responses(questionnaire: Questionnaire, batch: int = 2000) -> int:
             {"id": rid, **_unlinked_keys(), **_coarse_times(started, submitted)}
             for rid, started, submitted in rows])
         coarsen_consent_times([rid for rid, _s, _t in rows])
+        forget_consent_interviewer([rid for rid, _s, _t in rows])
+        for hook in submitted_hooks:
+            hook([rid for rid, _s, _t in rows], submitted_at=None, unlink=True, coarse=True)
         done += len(rows)
         last_id = rows[-1][0]
 
@@ -415,3 +452,16 @@ def count_by_status(questionnaire_ids: list[int]) -> dict[tuple[int, str], int]:
         .group_by(Response.questionnaire_id, Response.status)
     )
     return {(qid, str(status)): n for qid, status, n in rows}
+
+
+def count_complete_between(slug: str, unit_ids: list[int], start: date, end: date) -> int:
+    """Real complete responses to questionnaire ``slug`` from units ``unit_ids``, submitted
+    from ``start`` to ``end`` (UTC days, both counted in): one COUNT, for programme marks."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Response.id))
+        .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
+        .where(Questionnaire.slug == slug, Response.status == ResponseStatus.COMPLETE,
+               ~Response.is_preview, Response.unit_id.in_(unit_ids),
+               Response.submitted_at >= datetime.combine(start, time.min, tzinfo=UTC),
+               Response.submitted_at < datetime.combine(end + timedelta(days=1), time.min,
+                                                        tzinfo=UTC))) or 0

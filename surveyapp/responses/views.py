@@ -22,11 +22,11 @@ from surveyapp.accounts.permissions import Permission, can, public
 from surveyapp.consent.services import current_consent_text
 from surveyapp.db import db
 from surveyapp.extensions import limiter
+from surveyapp.fieldwork.links import UNIT_PARAMETER, unit_from_parameter
 from surveyapp.i18n import pick_language
 from surveyapp.questionnaires.models import (
     Page,
     Questionnaire,
-    QuestionnaireState,
     QuestionnaireVersion,
 )
 from surveyapp.questionnaires.question_types import AnswerInvalid, AnswerValue, get_type
@@ -72,10 +72,10 @@ def _may_preview() -> bool:
     return can(current_user, Permission.PREVIEW)
 
 
-def _closed_page(questionnaire: Questionnaire):
+def _closed_page(questionnaire: Questionnaire, reason: str | None = None):
     version = questionnaire.published_version or questionnaire.latest_version
     return render_template(
-        "responses/closed.html", questionnaire=questionnaire, version=version
+        "responses/closed.html", questionnaire=questionnaire, version=version, reason=reason
     ), 410
 
 
@@ -92,17 +92,27 @@ def start(slug: str):
     lang = pick_language(questionnaire.languages, questionnaire.base_language,
                          explicit=session.get(choice_key))
     _use_language(questionnaire, lang)
-    if not preview and not questionnaire.is_open:
-        return _closed_page(questionnaire)
-    version = questionnaire.latest_version if preview else questionnaire.published_version
+    reason = None if preview else services.accepting_answers(questionnaire)
+    if reason not in (None, "full"):
+        return _closed_page(questionnaire, reason)
 
     token = request.cookies.get(_cookie_name(questionnaire))
     if request.method == "GET" and token and not preview:
         draft = services.find_by_token(questionnaire, token)
         if draft is not None and draft.status is ResponseStatus.DRAFT:
+            # Also when full: a draft started before the maximum was reached may be finished.
             return redirect(_page_url(questionnaire, token, draft.current_page))
+    if reason is not None:
+        return _closed_page(questionnaire, reason)
+    version = questionnaire.latest_version if preview else questionnaire.published_version
 
     consent_text = current_consent_text(questionnaire, lang)
+    # A unit link attributes the response without asking; its parameter travels through the
+    # consent form in a hidden field and is verified again on the POST. One that does not
+    # verify starts an unattributed response (see fieldwork.links).
+    unit_param = (request.form.get("unit") if request.method == "POST"
+                  else request.args.get(UNIT_PARAMETER))
+    unit_id = unit_from_parameter(questionnaire, unit_param)
     form = ConsentForm()
     message = None
     status = 200
@@ -120,6 +130,7 @@ def start(slug: str):
                     consent_text_id=form.consent_text_id.data,
                     start_key=form.start_key.data or "",
                     purposes=request.form.getlist("purpose"),
+                    unit_id=unit_id,
                     is_preview=preview,
                 )
             except services.StartRefused as refused:
@@ -148,6 +159,7 @@ def start(slug: str):
         form=form,
         message=message,
         preview=preview,
+        unit_param=unit_param if unit_id is not None else None,
     ), status
 
 
@@ -189,9 +201,11 @@ def _load(slug: str, token: str) -> tuple[Questionnaire, Response, Questionnaire
     return questionnaire, response, version
 
 
-def _accepts_answers(questionnaire: Questionnaire, response: Response) -> bool:
-    # The response's version was published when it started; only the state can change since.
-    return response.is_preview or questionnaire.state is QuestionnaireState.OPEN
+def _refusal(questionnaire: Questionnaire, response: Response) -> str | None:
+    # The response's version was published when it started; state and dates may have changed.
+    if response.is_preview:
+        return None
+    return services.accepting_answers(questionnaire, starting=False)
 
 
 @bp.route("/s/<slug>/r/<token>/", defaults={"page_code": "-"})
@@ -217,8 +231,9 @@ def page(slug: str, token: str, page_code: str):
     switch = request.form.get("lang") if request.method == "POST" else None
     language = switch if switch in questionnaire.languages else response.language
     _use_language(questionnaire, language)
-    if not _accepts_answers(questionnaire, response):
-        return _closed_page(questionnaire)
+    reason = _refusal(questionnaire, response)
+    if reason is not None:
+        return _closed_page(questionnaire, reason)
 
     values = services.stored_values(response, version)
     flow = Flow(version, values)

@@ -89,3 +89,12 @@ def test_interface_language_switch_for_staff(client):
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     client.post("/language", data={"csrf_token": token, "lang": "ar", "next": "/staff/login"})
     assert '<html lang="ar" dir="rtl">' in client.get("/staff/login").get_data(as_text=True)
+
+
+def test_staff_root_leads_each_role_to_its_start_page(app):
+    from tests.accounts.test_permissions import log_in_as
+
+    assert log_in_as(app, Role.EVALUATOR).get("/staff/").headers["Location"].endswith(
+        "/staff/questionnaires/")
+    assert log_in_as(app, Role.INTERVIEWER).get("/staff/").headers["Location"].endswith(
+        "/staff/campaigns/mine")

@@ -11,8 +11,11 @@ from tests.conftest import csrf_token
 
 SAMPLE_ARGUMENTS = {"slug": "exit-survey", "token": "no-such-token", "page_code": "membership",
                     "response_id": 999999, "code": "member_duration", "fmt": "csv",
-                    "format": "csv", "question_id": 999999, "page_id": 999999,
-                    "filename": "app.css"}
+                    "format": "csv",
+                    "filename": "app.css", "programme_id": 999999, "stage_id": 999999,
+                    "mark_id": 999999, "unit_id": 999999, "question_id": 999999,
+                    "page_id": 999999, "contact_id": 999999, "campaign_id": 999999,
+                    "entry_id": 999999, "user_id": 999999}
 
 
 def guarded_routes(app):

@@ -217,3 +217,17 @@ def test_few_unfinished_responses_drop_out_of_the_timeline_not_the_whole_chart()
     assert period == "day" and not with_partial
     assert all(partial == 0 for _day, _complete, partial in rows)
     assert protected_timeline([(date(2026, 3, 2), 2, 9)], 5) is None
+
+
+def test_title_page_gives_the_response_rate_of_personal_invitations(app, needs, tmp_path):
+    from surveyapp.db import utcnow
+    from surveyapp.fieldwork.services import create_codes
+
+    assert "invitations answered" not in one_line(
+        pdf_text(render_report(needs, ResultFilter(), "en"), tmp_path, 1, 1))
+    codes = create_codes(needs, 8)
+    for invitation in codes[:3]:
+        invitation.used_at = utcnow()
+    db.session.commit()
+    page = one_line(pdf_text(render_report(needs, ResultFilter(), "en"), tmp_path, 1, 1))
+    assert "3 of 8 invitations answered (38%)" in page

@@ -1,11 +1,12 @@
-"""The builder in Chromium: start from the exit-survey template, add a question with a
-condition, publish; a respondent answers on a 390 px phone; a live edit makes version 2 and
-the earlier answers still show in the results."""
+"""The builder in Chromium: start from the exit-survey template, add a question and give it a
+condition in the condition editor, publish; a respondent answers on a 390 px phone; a live edit
+makes version 2 and the earlier answers still show in the results."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -26,13 +27,14 @@ from tests.browser.walker import assert_fits_phone, complete, screenshot, start
 SLUG = "exit-browser"
 EMAIL = "browser-builder@example.org"
 PASSWORD = "a long enough password"
-#: Asked of people who would come back: written in the definition format, both languages,
-#: with its condition (the condition editor is a page of its own).
+#: Asked of people who would come back: pasted in the definition format, so that it comes
+#: with its English text; its condition is then set in the condition editor.
 EVENTS_QUESTION = {
     "code": "which_events", "type": "short_text",
     "text": {"de": "Zu welchen Treffen kämen Sie?", "en": "Which meetings would you come to?"},
-    "show_if": {"all": [{"question": "come_back", "op": "one_of", "values": ["yes", "maybe"]}]},
 }
+EVENTS_CONDITION = {"all": [{"question": "come_back", "op": "one_of",
+                             "values": ["yes", "maybe"]}]}
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,10 @@ def log_in(page, base: str) -> None:
 
 def open_question(page, code: str):
     """Open a question's editor in place (builder.js) and return its list item."""
-    item = page.locator(".bq", has=page.locator(".bq-summary .code", has_text=code)).first
-    item.locator("a.edit-link").click()
     editor = page.locator(".bq.is-open", has=page.locator(".bq-summary .code", has_text=code))
+    if not editor.count():
+        item = page.locator(".bq", has=page.locator(".bq-summary .code", has_text=code)).first
+        item.locator("a.edit-link").click()
     expect(editor.locator("form.question-form")).to_be_visible()
     return editor
 
@@ -86,6 +89,22 @@ def test_build_publish_answer_edit_live(live_app, live_server, new_phone, builde
     with staff.expect_navigation():
         last_page.locator("form.add-question button[type=submit]").click()
     expect(staff.locator(".bq-summary .code", has_text="which_events")).to_have_count(1)
+
+    # Its condition, in the condition editor: "shown when come_back is one of yes, maybe".
+    editor = open_question(staff, "which_events")
+    with staff.expect_navigation():
+        editor.get_by_role("link", name=re.compile("Bedingung|Condition")).click()
+    staff.select_option("select[name$='question']", "come_back")
+    staff.select_option("select[name$='op']", "one_of")
+    staff.check("input[name$='values'][value='yes']")
+    staff.check("input[name$='values'][value='maybe']")
+    with staff.expect_navigation():
+        staff.locator("#condition-form button.primary").click()
+    with live_app.app_context():
+        draft = get_by_slug(SLUG).latest_version
+        assert next(q for q in draft.questions if q.code == "which_events").show_if == \
+            EVENTS_CONDITION
+    staff.goto(f"{live_server}/staff/build/{SLUG}")
 
     # Text typed into one question survives saving another (both open, saved in place).
     first = open_question(staff, "member_duration")

@@ -129,6 +129,9 @@ class QuestionType:
     allows_other: ClassVar[bool] = False
     settings_keys: ClassVar[tuple[str, ...]] = ()
     condition_ops: ClassVar[frozenset[str]] = frozenset({"answered", "not_answered"})
+    #: What a condition compares this type's answer with: ``"codes"`` (its options),
+    #: ``"number"`` (a typed number) or ``"none"`` (only whether it was answered).
+    condition_operand: ClassVar[str] = "none"
     #: How results summarise the answers: choice, multiple, scale, matrix, number, date, text.
     summary_kind: ClassVar[str] = "text"
     #: Answers that name or reach a person (e-mail): counted in results, never listed.
@@ -198,6 +201,7 @@ class ChoiceType(QuestionType):
     allows_other = True
     uses_options = True
     condition_ops = frozenset({"answered", "not_answered", "equals", "one_of", "not"})
+    condition_operand = "codes"
     summary_kind = "choice"
 
     def codes(self, question: Question) -> list[str]:

@@ -24,6 +24,7 @@ class Integer(TypedValueType):
     input_kind = "numeric"
     summary_kind = "number"
     condition_ops = frozenset({"answered", "not_answered", "equals", "lt", "le", "gt", "ge"})
+    condition_operand = "number"
     whole = True
     builder_settings = (
         BuilderSetting("min", _l("Smallest accepted number"), "integer", not_above="max"),

@@ -32,6 +32,7 @@ class Rating(ChoiceType):
     condition_ops = frozenset(
         {"answered", "not_answered", "equals", "lt", "le", "gt", "ge"}
     )
+    condition_operand = "number"
 
     def definition_errors(self, question: Question) -> list[str]:
         errors = definition_errors_for_settings(question.settings or {}, self.settings_keys)

@@ -1,0 +1,1 @@
+"""Phone campaigns: call lists, the interviewer screen, interviewer mode, supervision."""

@@ -1,0 +1,1 @@
+"""Fieldwork: how questionnaires reach people (links, QR codes and flyers, invitations, calls)."""
