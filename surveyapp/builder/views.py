@@ -85,8 +85,9 @@ def new():
             flash(_("The questionnaire was created. You can now edit it."), "success")
             return redirect(url_for("builder.edit", slug=questionnaire.slug))
     status = 422 if request.method == "POST" else 200
+    templates = {d["slug"]: d for d in services.template_definitions()}
     return render_template("builder/new.html", forms=forms, chosen=chosen, problems=problems,
-                           message=message), status
+                           message=message, templates=templates), status
 
 
 def _start(how: str, form):
