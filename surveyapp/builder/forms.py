@@ -46,7 +46,13 @@ def language_choices() -> list[tuple[str, str]]:
     return list(LANGUAGE_NAMES.items())
 
 
-class BlankForm(FlaskForm):
+class StartForm(FlaskForm):
+    """What every way of starting shares: a random key that makes a second press harmless."""
+
+    start_key = HiddenField()
+
+
+class BlankForm(StartForm):
     """A new, empty questionnaire."""
 
     title = StringField(_l("Title"), validators=[DataRequired(_l("Please give a title.")),
@@ -57,7 +63,7 @@ class BlankForm(FlaskForm):
     languages = CheckboxList(_l("Further languages for respondents"), choices=language_choices)
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(StartForm):
     """A new questionnaire from one of the demo questionnaires."""
 
     template = RadioField(_l("Template"), validators=[DataRequired(_l("Please choose a "
@@ -65,7 +71,7 @@ class TemplateForm(FlaskForm):
     slug = StringField(_l("Web address"), validators=SLUG_VALIDATORS, description=SLUG_HINT)
 
 
-class CopyForm(FlaskForm):
+class CopyForm(StartForm):
     """A new questionnaire as a copy of one the person may work on."""
 
     source = SelectField(_l("Questionnaire to copy"),
@@ -73,7 +79,7 @@ class CopyForm(FlaskForm):
     slug = StringField(_l("Web address"), validators=SLUG_VALIDATORS, description=SLUG_HINT)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(StartForm):
     """A new questionnaire from a JSON definition file."""
 
     file = FileField(_l("Definition file (.json)"),

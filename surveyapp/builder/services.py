@@ -21,6 +21,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from surveyapp.accounts.models import User
+from surveyapp.audit.models import AuditEntry
 from surveyapp.audit.services import record
 from surveyapp.consent.models import ConsentRecord, ConsentText
 from surveyapp.consent.services import add_consent_version
@@ -274,7 +276,37 @@ def derive_slug(title: str) -> str:
     return slug
 
 
-def start_from_definition(data: Any, owner_id: int, slug: str | None = None) -> Questionnaire:
+#: What the start forms send (``secrets.token_urlsafe(24)``); short enough for the log.
+START_KEY = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+
+def already_started(owner_id: int, start_key: str | None) -> Questionnaire | None:
+    """The questionnaire this person already created with this start form, if any.
+
+    Each start form carries a random key, written with the creation to the audit log; a
+    second press of the same form (a double click, a slow network) finds the first
+    questionnaire instead of making a second. The person's row is locked first (PostgreSQL;
+    SQLite's writers queue anyway), so that two presses are checked one after the other.
+    """
+    if not start_key or not START_KEY.match(start_key):
+        return None
+    db.session.execute(sa.select(User.id).where(User.id == owner_id).with_for_update())
+    target = db.session.scalar(
+        sa.select(AuditEntry.target).where(
+            AuditEntry.user_id == owner_id, AuditEntry.action == "questionnaire.create",
+            AuditEntry.target.like(f"% start:{start_key}")))
+    if target is None:
+        return None
+    return get_by_slug(target.split(":", 1)[1].split(" ", 1)[0])
+
+
+def _created(questionnaire: Questionnaire, owner_id: int, start_key: str | None) -> None:
+    key = f" start:{start_key}" if start_key and START_KEY.match(start_key) else ""
+    record(owner_id, "questionnaire.create", f"questionnaire:{questionnaire.slug}{key}")
+
+
+def start_from_definition(data: Any, owner_id: int, slug: str | None = None,
+                          start_key: str | None = None) -> Questionnaire:
     """Create a draft questionnaire from a definition (a template, a copy or an upload).
 
     :raise DefinitionError: listing every problem of the definition.
@@ -286,18 +318,19 @@ def start_from_definition(data: Any, owner_id: int, slug: str | None = None) -> 
         _check_slug(data["slug"])
     questionnaire = import_questionnaire(data)
     questionnaire.owner_id = owner_id
-    record(owner_id, "questionnaire.create", f"questionnaire:{questionnaire.slug}")
+    _created(questionnaire, owner_id, start_key)
     db.session.flush()
     return questionnaire
 
 
-def copy_questionnaire(source: Questionnaire, owner_id: int, slug: str) -> Questionnaire:
+def copy_questionnaire(source: Questionnaire, owner_id: int, slug: str,
+                       start_key: str | None = None) -> Questionnaire:
     """A new draft questionnaire with the newest version and consent text of ``source``."""
-    return start_from_definition(export_questionnaire(source), owner_id, slug)
+    return start_from_definition(export_questionnaire(source), owner_id, slug, start_key)
 
 
 def start_blank(*, slug: str, title: str, base_language: str, languages: list[str],
-                owner_id: int) -> Questionnaire:
+                owner_id: int, start_key: str | None = None) -> Questionnaire:
     """An empty draft questionnaire with one empty page and a plain consent text."""
     _check_slug(slug)
     languages = [base_language, *[x for x in languages if x != base_language]]
@@ -315,7 +348,7 @@ def start_blank(*, slug: str, title: str, base_language: str, languages: list[st
                             "required and stop at any time. Your answers are used only for "
                             "this survey.")
     add_consent_version(questionnaire, texts)
-    record(owner_id, "questionnaire.create", f"questionnaire:{slug}")
+    _created(questionnaire, owner_id, start_key)
     return questionnaire
 
 

@@ -8,6 +8,7 @@ the question that was saved, so that what is typed elsewhere on the page stays.
 from __future__ import annotations
 
 import json
+import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -58,7 +59,11 @@ def _start_forms():
         (q.slug, (q.latest_version.title.get(q.base_language) if q.latest_version else q.slug)
          or q.slug) for q in list_questionnaires(current_user)]
     upload = UploadForm(prefix="upload")
-    return {"blank": blank, "template": template, "copy": copy, "upload": upload}
+    forms = {"blank": blank, "template": template, "copy": copy, "upload": upload}
+    for form in forms.values():
+        if not form.start_key.data:
+            form.start_key.data = secrets.token_urlsafe(24)
+    return forms
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -71,6 +76,9 @@ def new():
     message = None
     if chosen in forms and forms[chosen].validate_on_submit():
         form = forms[chosen]
+        earlier = services.already_started(current_user.id, form.start_key.data)
+        if earlier is not None:  # the same form pressed again
+            return redirect(url_for("builder.edit", slug=earlier.slug))
         try:
             questionnaire = _start(chosen, form)
         except services.BuilderError as error:
@@ -92,30 +100,31 @@ def new():
 
 def _start(how: str, form):
     slug = (form.slug.data or "").strip() or None
+    key = form.start_key.data
     if how == "blank":
         return services.start_blank(
             slug=slug or services.derive_slug(form.title.data), title=form.title.data,
             base_language=form.base_language.data, languages=form.languages.data or [],
-            owner_id=current_user.id)
+            owner_id=current_user.id, start_key=key)
     if how == "template":
         data = next(d for d in services.template_definitions()
                     if d["slug"] == form.template.data)
         title = data["title"].get(data["base_language"], data["slug"])
         return services.start_from_definition(data, current_user.id,
-                                              slug or services.derive_slug(title))
+                                              slug or services.derive_slug(title), key)
     if how == "copy":
         source = get_by_slug(form.source.data)
         if source is None or not may_work_on(current_user, source):
             abort(403)
         title = source.latest_version.title.get(source.base_language, source.slug)
         return services.copy_questionnaire(source, current_user.id,
-                                           slug or services.derive_slug(title))
+                                           slug or services.derive_slug(title), key)
     raw = form.file.data.read()
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DefinitionError([f"not valid JSON: {error}"]) from error
-    return services.start_from_definition(data, current_user.id, slug)
+    return services.start_from_definition(data, current_user.id, slug, key)
 
 
 # --------------------------------------------------------------------------------------------

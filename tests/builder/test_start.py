@@ -122,3 +122,22 @@ def test_builders_edit_only_their_own_or_shared_questionnaires(app, builder):
     assert builder.get("/staff/build/exit-survey").status_code == 403
     start_from_template(builder, "exit-survey", "mine")
     assert builder.get("/staff/build/mine").status_code == 200
+
+
+def test_pressing_start_twice_creates_one_questionnaire(app, builder):
+    page = builder.get("/staff/build/new").get_data(as_text=True)
+    key = page.split('id="template-start_key" name="template-start_key" type="hidden" value="')[1]
+    key = key.split('"')[0]
+    before = count_rows(Questionnaire)
+    data = {"csrf_token": builder.csrf, "how": "template", "template-template": "mentors",
+            "template-slug": "", "template-start_key": key}
+    first = builder.post("/staff/build/new", data=data)
+    second = builder.post("/staff/build/new", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count_rows(Questionnaire) == before + 1
+    # A fresh form (a new key) starts another one, with the next free address.
+    data["template-start_key"] = "another-key-0123456789"
+    third = builder.post("/staff/build/new", data=data)
+    assert third.headers["Location"] != first.headers["Location"]
+    assert count_rows(Questionnaire) == before + 2
