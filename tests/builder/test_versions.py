@@ -313,3 +313,17 @@ def test_only_a_never_published_questionnaire_can_be_deleted(app, builder, publi
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "questionnaire.delete"))
     assert entry.target == "questionnaire:to-delete"
+
+
+def test_publishing_a_new_version_of_a_closed_questionnaire_keeps_it_closed(
+        app, builder, published):
+    published.move_to(QuestionnaireState.CLOSED)
+    db.session.commit()
+    make_changes(builder)
+    colour = question_by_code(SLUG, "colour")
+    save(builder, SLUG, colour.id, required="y")
+    assert publish(builder).status_code == 302
+    db.session.expire_all()
+    questionnaire = get_by_slug(SLUG)
+    assert questionnaire.published_version.number == 2
+    assert questionnaire.state is QuestionnaireState.CLOSED
