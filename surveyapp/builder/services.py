@@ -674,6 +674,14 @@ def reorder(version: QuestionnaireVersion, token: str | None,
 # Questions
 
 
+def _starting_label(kind: str, lang: str, number: int) -> str:
+    """"Option 1" or "Row 1" in the questionnaire's language (stored as its text)."""
+    with force_locale(lang):
+        if kind == "row":
+            return _("Row %(number)d", number=number)
+        return _("Option %(number)d", number=number)
+
+
 def _new_code(questionnaire: Questionnaire, prefix: str = "q") -> str:
     used = _used_codes(questionnaire)
     number = 1
@@ -695,10 +703,10 @@ def add_question(questionnaire: Questionnaire, version: QuestionnaireVersion, pa
     if question_type.uses_options:
         for position in (1, 2):
             Option(question=question, position=position, code=str(position),
-                   label={base: _("Option %(number)d", number=position)})
+                   label={base: _starting_label("option", base, position)})
     if question_type.uses_rows:
         Option(question=question, position=3, code="r1", is_row=True,
-               label={base: _("Row %(number)d", number=1)})
+               label={base: _starting_label("row", base, 1)})
     db.session.add(question)
     db.session.flush()
     return question
@@ -977,11 +985,11 @@ def _give_starting_choices(question: Question, base: str, question_type,
     if question_type.uses_options and not question.options:
         for number in (1, 2):
             db.session.add(Option(question=question, position=number, code=next(free),
-                                  label={base: _("Option %(number)d", number=number)}))
+                                  label={base: _starting_label("option", base, number)}))
     if question_type.uses_rows and not question.rows:
         code = next(c for c in (f"r{n}" for n in range(1, 99)) if c not in answered)
         db.session.add(Option(question=question, position=1001, code=code, is_row=True,
-                              label={base: _("Row %(number)d", number=1)}))
+                              label={base: _starting_label("row", base, 1)}))
 
 
 def _apply_choices(question: Question, base: str, is_row: bool,
