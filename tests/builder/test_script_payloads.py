@@ -1,9 +1,10 @@
 """Script payloads typed into every text field of the builder stay inert everywhere.
 
 A builder plants markup and script in the title, introduction, thank-you text, page titles,
-question texts and help, option, row and scale labels; the questionnaire is published and
-answered; then every page, export and the PDF report that shows those texts is checked: in
-HTML only escaped, in files only as plain text, never as markup or a live link.
+question texts and help, option, row and scale labels, the consent text and a consent box;
+the questionnaire is published and answered; then every page, export and the PDF report that
+shows those texts is checked: in HTML only escaped, in files only as plain text, never as
+markup or a live link.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from surveyapp.accounts.models import Role
 from surveyapp.builder.services import draft_version
 from surveyapp.db import db
 from surveyapp.questionnaires.services import get_by_slug
-from tests.builder.conftest import editor_form, login
+from tests.builder.conftest import editor_form, login, page_forms
 from tests.conftest import hidden_values
 from tests.respondent import Respondent
 
@@ -79,6 +80,14 @@ def planted(app):
             data["setting-max_label"] = field_text("max")
         response = client.post(action, data=data)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    # The consent text and a further consent box, in the consent editor (settings).
+    consent_url = f"/staff/questionnaires/{SLUG}/consent"
+    consent_page = client.get(consent_url)
+    assert consent_page.status_code == 200
+    data = next(d for _a, d in page_forms(consent_page.get_data(as_text=True)) if "body" in d)
+    data.update({"body": field_text("C"), "new-code": "news",
+                 "new-label": field_text("purpose")})
+    assert client.post(consent_url, data=data).status_code in (200, 302)
     response = client.post(f"/staff/build/{SLUG}/publish", data={"csrf_token": client.csrf})
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     questionnaire = get_by_slug(SLUG)
@@ -125,6 +134,8 @@ def test_respondent_builder_and_preview_pages_escape_every_text(app, planted):
     assert "D &lt;script&gt;" in pages["done"]
     assert "single_choice &lt;script&gt;" in pages["page"]
     assert "min &lt;script&gt;" in pages["page"]
+    assert "C &lt;script&gt;" in pages["start"]  # the consent text
+    assert "purpose &lt;script&gt;" in pages["start"]  # a further consent box
 
 
 def test_results_and_texts_pages_escape_every_text(app, planted):
