@@ -59,9 +59,19 @@ ENVIRONMENT_KEYS = ("SECRET_KEY", "DATABASE_URL", "ENV_NAME", "SERVER_NAME", "PR
                     "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")
 
 
+#: Settings given as whole numbers; a value that is not one stops the start with its name.
+INTEGER_ENVIRONMENT_KEYS = ("MAIL_PORT", "MAIL_PER_HOUR")
+
+
 def from_environment() -> dict:
     """Read the settings a deployment may give as environment variables."""
-    values = {key: os.environ[key] for key in ENVIRONMENT_KEYS if os.environ.get(key)}
+    values: dict = {key: os.environ[key] for key in ENVIRONMENT_KEYS if os.environ.get(key)}
+    for key in INTEGER_ENVIRONMENT_KEYS:
+        if os.environ.get(key):
+            try:
+                values[key] = int(os.environ[key])
+            except ValueError:
+                raise RuntimeError(f"{key} must be a whole number") from None
     if os.environ.get("SURVEYAPP_ENV"):
         values["ENV_NAME"] = os.environ["SURVEYAPP_ENV"]
     return values

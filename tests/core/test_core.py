@@ -118,3 +118,14 @@ def test_behind_a_proxy_the_client_address_comes_from_its_header():
 
     client = app.test_client()
     assert client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text == "203.0.113.7"
+
+
+def test_mail_numbers_come_from_the_environment(monkeypatch):
+    from surveyapp.config import from_environment
+
+    monkeypatch.setenv("MAIL_PORT", "2525")
+    monkeypatch.setenv("MAIL_PER_HOUR", "30")
+    assert (from_environment()["MAIL_PORT"], from_environment()["MAIL_PER_HOUR"]) == (2525, 30)
+    monkeypatch.setenv("MAIL_PER_HOUR", "many")
+    with pytest.raises(RuntimeError, match="MAIL_PER_HOUR"):
+        from_environment()
