@@ -37,7 +37,7 @@ def test_values_read_from_the_editor_pass_the_types_own_validation(app, name):
 
 def test_out_of_range_values_are_refused_with_a_message(app):
     setting = next(s for s in REGISTRY["short_text"].builder_settings if s.key == "max_length")
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         assert read_setting(setting, "0")[1] == "Please enter at least 1."
         assert read_setting(setting, "501")[1] == "Please enter at most 500."
         assert read_setting(setting, "1.5")[1] == "Please enter a whole number."

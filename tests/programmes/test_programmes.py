@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from surveyapp.accounts.models import Role
 from surveyapp.audit.models import AuditEntry
@@ -233,7 +234,8 @@ def test_stage_scope_gives_units_with_their_sub_units_and_the_dates(app):
     assert set(ids) == {unit(c).id for c in ("nrw", "koeln", "dortmund", "berlin",
                                              "berlin-mitte")}
     assert (start, end) == (JAN, MAR_END)
-    assert (stage.id, "Umfang: stage 1 (2027-01-01 to 2027-03-31)") in stage_choices()
+    with force_locale("en"):  # outside a request the deployment's default locale applies
+        assert (stage.id, "Umfang: stage 1 (2027-01-01 to 2027-03-31)") in stage_choices()
     with pytest.raises(LookupError):
         stage_scope(999999)
 
