@@ -42,6 +42,9 @@ class Response(db.Model):
     #: Content language the respondent answered in.
     language: Mapped[str] = mapped_column(sa.String(10))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: The unit came from the respondent's answer to a unit question, not from a unit link,
+    #: an invitation or a call list (those win; see ``services.save_answers``).
+    unit_from_question: Mapped[bool] = mapped_column(default=False, server_default="0")
     channel: Mapped[Channel] = mapped_column(
         sa.Enum(Channel, native_enum=False, length=20), default=Channel.WEB
     )

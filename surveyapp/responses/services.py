@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from surveyapp.accounts.models import Unit
 from surveyapp.consent.models import ConsentText
 from surveyapp.consent.services import (
     PurposeMissing,
@@ -26,7 +27,7 @@ from surveyapp.consent.services import (
 )
 from surveyapp.db import db, start_of_day, utcnow
 from surveyapp.questionnaires.models import Page, Questionnaire, QuestionnaireVersion
-from surveyapp.questionnaires.question_types import AnswerValue
+from surveyapp.questionnaires.question_types import AnswerValue, get_type
 from surveyapp.responses.flow import Flow
 from surveyapp.responses.models import Answer, Channel, Response, ResponseStatus, SentLink
 
@@ -252,9 +253,35 @@ def save_answers(
     ]
     if rows:
         db.session.execute(_INSERT_ANSWERS, rows)
+    _attribute_unit(response, version, flow, keep)
     # One plain UPDATE: the ORM's unit of work for this single row cost more than the SQL.
     db.session.execute(_UPDATE_DRAFT, {"response_id": response.id, "current_page": current_page,
                                        "language": language, "updated_at": utcnow()})
+
+
+def _attribute_unit(response: Response, version: QuestionnaireVersion, flow: Flow,
+                    keep: set[str]) -> None:
+    """Give the response the unit its answer to a unit question names.
+
+    The rule: a unit handed out by staff (a unit link, an invitation, a call list) is set
+    when the response starts and always wins. Only a response without a unit, or whose unit
+    came from this answer before (``unit_from_question``), follows the answer: another unit
+    moves it, no answer, "prefer not to answer" or a hidden question clears it.
+    """
+    if response.unit_id is not None and not response.unit_from_question:
+        return
+    code = None
+    for question in version.questions:
+        question_type = get_type(question.type)
+        if question_type.sets_unit and question.code in keep:
+            code = question_type.unit_code(flow.values.get(question.code, []))
+            if code is not None:
+                break
+    unit_id = (db.session.scalar(sa.select(Unit.id).where(Unit.code == code))
+               if code is not None else None)
+    if unit_id != response.unit_id:
+        response.unit_id = unit_id
+        response.unit_from_question = unit_id is not None
 
 
 def new_receipt_code() -> str:

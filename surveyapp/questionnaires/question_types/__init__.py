@@ -22,6 +22,7 @@ from surveyapp.questionnaires.question_types.multiple_choice import MultipleChoi
 from surveyapp.questionnaires.question_types.rating import Rating
 from surveyapp.questionnaires.question_types.short_text import ShortText
 from surveyapp.questionnaires.question_types.single_choice import SingleChoice
+from surveyapp.questionnaires.question_types.unit import UnitQuestion
 from surveyapp.questionnaires.question_types.yes_no import YesNo
 
 __all__ = [
@@ -54,6 +55,7 @@ REGISTRY: dict[str, QuestionType] = {
         Decimal(),
         Date(),
         Email(),
+        UnitQuestion(),
     )
 }
 

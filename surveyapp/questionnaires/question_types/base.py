@@ -138,6 +138,11 @@ class QuestionType:
     is_personal: ClassVar[bool] = False
     #: The settings the builder offers for this type (a subset of ``settings_keys``).
     builder_settings: ClassVar[tuple[BuilderSetting, ...]] = ()
+    #: A sentence the builder shows under the question form (what the type does by itself).
+    builder_hint: ClassVar[Any] = None
+    #: Answers name a unit (``unit_code``): saving them attributes the response to that unit
+    #: (``responses.services.save_answers``).
+    sets_unit: ClassVar[bool] = False
 
     @property
     def template(self) -> str:
@@ -176,6 +181,10 @@ class QuestionType:
     def all_codes(self, question: Question) -> list[str]:
         """Option codes an answer may hold (none for typed values)."""
         return []
+
+    def unit_code(self, values: list[AnswerValue]) -> str | None:
+        """The code of the unit an answer names, for types that ``sets_unit``."""
+        return None
 
     def input_names(self, question: Question) -> list[str]:
         """Every form input name this question reads."""
