@@ -55,7 +55,7 @@ def round_trip(app, q, values):
 def test_registry_has_every_type_of_the_issue():
     assert set(REGISTRY) == {
         "single_choice", "multiple_choice", "dropdown", "matrix", "rating", "yes_no",
-        "short_text", "long_text", "integer", "decimal", "date", "email",
+        "short_text", "long_text", "integer", "decimal", "date", "email", "unit",
     }
 
 
