@@ -137,7 +137,7 @@ class _Plan:
     def _setup(self, shape: random.Random) -> None:
         question, settings = self.question, self.question.settings or {}
         name = question.type
-        if name in ("single_choice", "dropdown", "yes_no", "multiple_choice"):
+        if name in ("single_choice", "dropdown", "yes_no", "multiple_choice", "unit"):
             self.codes = self.type.codes(question)
             self.cum = _cumulative(_shape(shape, len(self.codes)))
             self.other = question.has_other
@@ -176,6 +176,7 @@ class _Plan:
 
     _dropdown = _single_choice
     _yes_no = _single_choice
+    _unit = _single_choice  # a unit's code, like an option's
 
     def _multiple_choice(self, rng: random.Random, lang: str) -> list[Value]:
         if self.prefer_not and rng.random() < PREFER_NOT_SHARE:

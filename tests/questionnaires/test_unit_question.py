@@ -255,3 +255,14 @@ def test_builder_adds_the_type_without_an_option_editor(app):
     form = re.search(rf'<form[^>]*action="{action}".*?</form>', html, re.S).group(0)
     assert "Respondents choose from the active units." in form
     assert 'name="new_options"' not in form and 'name="other"' not in form
+
+
+def test_generated_demo_answers_name_active_units(app, published):
+    from surveyapp.demo.responses import generate_responses
+
+    generate_responses(published, 12, seed=3)
+    question_ids = [q.id for q in published.published_version.questions if q.type == "unit"]
+    codes = set(db.session.scalars(sa.select(Answer.option_code).where(
+        Answer.question_id.in_(question_ids))))
+    offered = {code for code, _name, _depth in get_type("unit").offered()}
+    assert codes and codes <= offered | {"_pna"}

@@ -23,7 +23,7 @@ class UnitQuestion(ChoiceType):
     """
 
     name = "unit"
-    label = _l("Unit (region, chapter)")
+    label = _l("Unit of the organisation")
     uses_options = False
     allows_other = False
     # Unit codes change with the tree, not with the questionnaire: conditions test only
