@@ -1,6 +1,7 @@
 """The builder in Chromium: start from the exit-survey template, add a question and give it a
-condition in the condition editor, publish; a respondent answers on a 390 px phone; a live edit
-makes version 2 and the earlier answers still show in the results."""
+condition in the condition editor, translate what is missing side by side, publish; a
+respondent answers on a 390 px phone; a live edit makes version 2 and the earlier answers
+still show in the results."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ from tests.browser.walker import assert_fits_phone, complete, screenshot, start
 SLUG = "exit-browser"
 EMAIL = "browser-builder@example.org"
 PASSWORD = "a long enough password"
-#: Asked of people who would come back: pasted in the definition format, so that it comes
-#: with its English text; its condition is then set in the condition editor.
+#: Asked of people who would come back: pasted in the definition format in German only; its
+#: condition is then set in the condition editor, its English text on the translations page.
 EVENTS_QUESTION = {
     "code": "which_events", "type": "short_text",
-    "text": {"de": "Zu welchen Treffen kämen Sie?", "en": "Which meetings would you come to?"},
+    "text": {"de": "Zu welchen Treffen kämen Sie?"},
 }
 EVENTS_CONDITION = {"all": [{"question": "come_back", "op": "one_of",
                              "values": ["yes", "maybe"]}]}
@@ -117,13 +118,20 @@ def test_build_publish_answer_edit_live(live_app, live_server, new_phone, builde
     expect(first.locator("textarea[name=help]")).to_have_value("Ungefähr reicht.")
     first.locator("form.question-form button.primary").click()
     expect(staff.locator(".bq.is-open .live-message .notice")).to_have_count(2)
-    # The English help texts, as a translator would add them on the translations page.
+    # The English texts still missing (the new question, both help texts), side by side.
+    staff.goto(f"{live_server}/staff/questionnaires/{SLUG}/translations/side-by-side"
+               "?lang=en&missing=1")
+    missing = staff.locator("main form[method=post] textarea")
+    assert missing.count() == 3
+    for index in range(3):
+        missing.nth(index).fill(f"English text {index + 1}")
+    with staff.expect_navigation():
+        staff.locator("main form[method=post] button.primary").click()
     with live_app.app_context():
         draft = get_by_slug(SLUG).latest_version
-        for question in draft.questions:
-            if question.help:
-                question.help = {**question.help, "en": "Help"}
-        db.session.commit()
+        events = next(q for q in draft.questions if q.code == "which_events")
+        assert events.text["en"].startswith("English text")
+    staff.goto(f"{live_server}/staff/build/{SLUG}")
     publish(staff)
 
     with live_app.app_context():
