@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -45,6 +46,13 @@ class ListUnreadable(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a mail header: line breaks (also U+2028) and control characters become
+    single spaces, which the standard library would otherwise refuse in a header."""
+    return " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch
+                            for ch in text).split())
 
 
 @dataclass
@@ -177,7 +185,9 @@ def read_contacts(data: bytes, *, languages: list[str], base_language: str,
                 return record[index].strip() if index is not None and index < len(record) else ""
 
             raw_email, raw_phone = cell("email"), cell("phone")
-            row = ContactRow(line=line, name=cell("name"), email=normalise_email(raw_email),
+            # A name is one line: a line break inside a quoted cell would end up in mail headers.
+            row = ContactRow(line=line, name=one_line(cell("name")),
+                             email=normalise_email(raw_email),
                              phone=normalise_phone(raw_phone), unit_code=cell("unit"),
                              language=cell("language"))
             _check(row, raw_phone, offered, base_language, unit_ids, seen,

@@ -227,3 +227,25 @@ def test_the_command_sends_reminders_from_cron(app, smtp, runner):
     assert "https://umfrage.example.org/i/" in parsed(smtp.messages[0][1]).get_content() or \
         "http://umfrage.example.org/i/" in parsed(smtp.messages[0][1]).get_content()
     assert runner.invoke(args=["invitations", "send", "no-such"]).exit_code != 0
+
+
+def test_line_breaks_in_names_and_titles_neither_stop_nor_repeat_a_batch(app, staff_client,
+                                                                         smtp):
+    version = get_by_slug(SLUG).published_version
+    version.title = {lang: text + "\nzweite Zeile" for lang, text in version.title.items()}
+    add_contacts([("Anna\nSmith", "anna@example.org", "en"),
+                  ("Bo\u2028Berg", "bo@example.org", "en"), ("Cem", "cem@example.org", "en")])
+    press(staff_client, "invitation")
+    assert sorted(rcpt[0] for rcpt, _raw in smtp.messages) == [
+        "anna@example.org", "bo@example.org", "cem@example.org"]
+    anna = next(parsed(raw) for rcpt, raw in smtp.messages if rcpt == ["anna@example.org"])
+    assert "Anna Smith" in anna["To"] and "zweite Zeile" in " ".join(anna["Subject"].split())
+    smtp.messages.clear()
+    press(staff_client, "invitation")  # every one was recorded as sent: nothing goes twice
+    assert smtp.messages == []
+
+
+def test_a_name_is_imported_as_one_line():
+    from surveyapp.fieldwork.contacts_csv import one_line
+
+    assert one_line(" Anna\r\nSmith\u2028 \x07Jr ") == "Anna Smith Jr"
