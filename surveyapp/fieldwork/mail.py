@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 
 from surveyapp.db import db
 from surveyapp.fieldwork import services
+from surveyapp.fieldwork.contacts_csv import one_line
 from surveyapp.fieldwork.models import Contact, Invitation, MessageKind
 from surveyapp.i18n import localized
 from surveyapp.questionnaires.models import Questionnaire
@@ -41,8 +42,8 @@ def compose(questionnaire: Questionnaire, invitation: Invitation, contact: Conta
             kind: MessageKind) -> EmailMessage:
     """The message for one contact, worded in the contact's language."""
     version = questionnaire.published_version or questionnaire.latest_version
-    title = localized(version.title if version else {}, contact.language,
-                      questionnaire.base_language)[0]
+    title = one_line(localized(version.title if version else {}, contact.language,
+                               questionnaire.base_language)[0] or "")
     link = services.link_for(invitation)
     with force_locale(_interface_locale(contact.language)):
         until = format_date(invitation.expires_at, "long")
@@ -68,7 +69,7 @@ def compose(questionnaire: Questionnaire, invitation: Invitation, contact: Conta
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = formataddr((contact.name, contact.email or ""))
+    message["To"] = formataddr((one_line(contact.name or ""), contact.email or ""))
     message["Message-ID"] = make_msgid(domain="surveyapp")
     message.set_content(body + "\n")
     # After set_content, which replaces every Content-* header.
@@ -134,6 +135,8 @@ def send_due(questionnaire: Questionnaire, kind: MessageKind) -> SendReport:
                 smtp.send_message(compose(questionnaire, invitation, contact, kind))
             except smtplib.SMTPRecipientsRefused:
                 error = "recipient refused"
+            except ValueError as problem:  # a message the library will not write: this one
+                error = "message not written: " + str(problem)  # fails, the batch goes on
             except (OSError, smtplib.SMTPException) as problem:
                 error = type(problem).__name__ + ": " + str(problem)
             services.record_message(invitation, kind, error)
