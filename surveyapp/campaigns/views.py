@@ -309,7 +309,7 @@ def _consent_facts(questionnaire, language: str) -> list[str]:
         if questionnaire.is_anonymous:
             anonymous = _("This questionnaire is anonymous: once you send your answers, nothing "
                           "links them to you, to your phone or to your link.")
-            if questionnaire.coarse_timestamps:
+            if questionnaire.keeps_day_only:
                 anonymous += " " + _("Only the day is kept, not the time.")
             facts.append(anonymous)
         facts.append(_("After sending you get a receipt code. With it you can withdraw your "

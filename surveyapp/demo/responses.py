@@ -360,7 +360,7 @@ def generate_responses(
         consents[lang] = _Consent(text, [p["code"] for p in shown if p["required"]],
                                   [p["code"] for p in shown if not p["required"]])
     # Submitting keeps only the day where the questionnaire says so (submit_response).
-    coarse = questionnaire.coarse_timestamps
+    coarse = questionnaire.keeps_day_only
     writer = _writer(questionnaire, version)
     kinds = [ResponseStatus.COMPLETE] * count + [ResponseStatus.DRAFT] * drafts
     for offset in range(0, len(kinds), batch):

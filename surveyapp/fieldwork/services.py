@@ -183,7 +183,8 @@ def on_responses_submitted(response_ids: list[int], *, submitted_at: datetime | 
         return
     table = Invitation.__table__
     if submitted_at is not None:
-        used_at = start_of_day(submitted_at) if coarse else submitted_at
+        # Cut to the day also when unlinking: the exact moment would match the response.
+        used_at = start_of_day(submitted_at) if coarse or unlink else submitted_at
         db.session.execute(sa.update(table).where(table.c.response_id.in_(response_ids),
                                                   table.c.used_at.is_(None))
                            .values(used_at=used_at))

@@ -55,7 +55,7 @@ def _answer_text(answer: dict) -> str:
 def access_data(document: dict, questionnaire: Questionnaire, lang: str) -> dict[str, Any]:
     """The template's data: every label translated, every value formatted, texts directed."""
     doc_dir = direction(lang)
-    day = questionnaire.coarse_timestamps
+    day = questionnaire.keeps_day_only
     version = questionnaire.published_version or questionnaire.latest_version
     title, _title_lang = localized(version.title if version else {}, lang,
                                    questionnaire.base_language)

@@ -65,6 +65,16 @@ def complete_responses(questionnaire: Questionnaire) -> int:
     return count_by_status([questionnaire.id]).get((questionnaire.id, "complete"), 0)
 
 
+def ends_anonymity(questionnaire: Questionnaire, values: dict) -> bool:
+    """Whether ``values`` would turn anonymity off although responses were given under it.
+
+    Refused: people answered (or are answering) on the promise of anonymity, and drafts
+    begun under it would be sent without their links being cut.
+    """
+    return (questionnaire.is_anonymous and "is_anonymous" in values
+            and not values["is_anonymous"] and has_responses(questionnaire))
+
+
 def turns_anonymous(questionnaire: Questionnaire, values: dict) -> bool:
     """Whether saving ``values`` makes a questionnaire with complete responses anonymous."""
     return (bool(values.get("is_anonymous")) and not questionnaire.is_anonymous

@@ -91,6 +91,12 @@ class Questionnaire(db.Model):
         return self.versions[-1] if self.versions else None
 
     @property
+    def keeps_day_only(self) -> bool:
+        """Whether times are cut to the day: on request, and always when anonymous, where an
+        exact time would match a response to the invitation or the call that led to it."""
+        return self.coarse_timestamps or self.is_anonymous
+
+    @property
     def is_open(self) -> bool:
         """Whether respondents may answer now."""
         return self.state is QuestionnaireState.OPEN and self.published_version is not None

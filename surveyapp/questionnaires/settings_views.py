@@ -138,6 +138,10 @@ def settings(slug: str):
     if problem:
         form.base_language.errors = [BASE_PROBLEMS[problem]]
         return _render(questionnaire, form, status=422)
+    if lifecycle.ends_anonymity(questionnaire, values):
+        form.is_anonymous.errors = [_("This questionnaire stays anonymous: people have "
+                                      "answered on that promise.")]
+        return _render(questionnaire, form, status=422)
     if lifecycle.turns_anonymous(questionnaire, values) and request.form.get(
             "confirm_anonymise") != "y":
         return render_template(

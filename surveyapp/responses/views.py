@@ -301,7 +301,7 @@ def page(slug: str, token: str, page_code: str):
     real = not response.is_preview
     unlink = questionnaire.is_anonymous and real
     code = services.submit_response(
-        response, unlink=unlink, coarse=questionnaire.coarse_timestamps and real,
+        response, unlink=unlink, coarse=questionnaire.keeps_day_only and real,
         code=services.offered_receipt(token, request.form.get("receipt")))
     db.session.commit()
     if code is not None:

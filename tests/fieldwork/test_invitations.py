@@ -7,6 +7,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.accounts.models import Unit
@@ -224,7 +225,11 @@ def test_a_link_opens_the_questionnaire_in_the_contacts_language_and_unit(app, c
         "/", 1)[0] + "/" + draft.current_page
 
 
-def test_anonymous_submission_marks_the_link_used_and_leaves_no_link(app, client):
+@pytest.mark.parametrize("day_only", [True, False], ids=["day-only", "exact-times-chosen"])
+def test_anonymous_submission_marks_the_link_used_and_leaves_no_link(app, client, day_only):
+    # Even with exact times chosen, an anonymous questionnaire keeps only the day: the
+    # moment the link was used would otherwise match the moment the answers were sent.
+    questionnaire().coarse_timestamps = day_only
     invitation, token = make_invitation()
     respondent = start_with_link(client, token)
     respondent.complete()

@@ -231,6 +231,27 @@ def test_turning_anonymity_on_asks_then_anonymises(app, staff_client, client):
         as_text=True)
 
 
+def test_anonymity_cannot_be_turned_off_once_people_answered(app, staff_client, client):
+    assert questionnaire().is_anonymous
+    Respondent(client, SLUG).start()  # a draft, begun on the promise
+    response = post_settings(staff_client, is_anonymous=None)  # the box unticked
+    assert response.status_code == 422
+    assert "stays anonymous" in response.get_data(as_text=True)
+    assert questionnaire().is_anonymous
+
+
+def test_anonymous_answers_keep_only_the_day_even_with_exact_times_chosen(app, client):
+    q = questionnaire()
+    q.coarse_timestamps = False
+    db.session.commit()
+    respondent = Respondent(client, SLUG)
+    respondent.start()
+    respondent.complete()
+    sent = db.session.scalars(sa.select(Response)).one()
+    assert (sent.submitted_at.hour, sent.submitted_at.minute, sent.submitted_at.second) == (
+        0, 0, 0)
+
+
 def change(client, action, **extra):
     html = client.get(URL).get_data(as_text=True)
     return client.post(f"{URL}/state", data={"csrf_token": csrf_token(html),
