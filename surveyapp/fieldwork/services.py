@@ -300,12 +300,14 @@ def mail_merge_rows(questionnaire: Questionnaire) -> list[list[str]]:
         .where(Invitation.questionnaire_id == questionnaire.id, Invitation.used_at.is_(None),
                Invitation.expires_at > now, ~Contact.do_not_contact)
         .order_by(Contact.name, Contact.id)).all()
-    return [[_no_formula(c.name), c.email or "", c.phone or "", c.language, code or "",
-             link_for(inv)] for inv, c, code in rows]
+    # Phones hold only digits, spaces and + - / ( ): at worst arithmetic, and a mail merge
+    # needs their leading "+"; names and addresses are free text and are neutralised.
+    return [[_no_formula(c.name), _no_formula(c.email or ""), c.phone or "", c.language,
+             code or "", link_for(inv)] for inv, c, code in rows]
 
 
 def _no_formula(text: str) -> str:
-    """A name as a spreadsheet shows it, never runs it (CSV injection); phones are checked."""
+    """A name or address as a spreadsheet shows it, never runs it (CSV injection)."""
     return "'" + text if text.lstrip().startswith(("=", "+", "-", "@")) or \
         text.startswith(("\t", "\r")) else text
 

@@ -182,7 +182,8 @@ def share_with(questionnaire: Questionnaire, email: str, user_id: int | None) ->
         raise ShareRefused("not_builder")
     if not share(questionnaire, user):
         raise ShareRefused("already")
-    record(user_id, "questionnaire.share", f"{questionnaire.slug}: {user.email}"[:120])
+    # The account by id: an address would outlive the account in the log.
+    record(user_id, "questionnaire.share", f"{questionnaire.slug}: user:{user.id}")
     return user
 
 
@@ -192,7 +193,7 @@ def stop_sharing(questionnaire: Questionnaire, shared_user_id: int,
     user = db.session.get(User, shared_user_id)
     if user is None or not unshare(questionnaire, user):
         return None
-    record(user_id, "questionnaire.unshare", f"{questionnaire.slug}: {user.email}"[:120])
+    record(user_id, "questionnaire.unshare", f"{questionnaire.slug}: user:{user.id}")
     return user
 
 
