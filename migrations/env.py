@@ -112,7 +112,11 @@ def run_migrations_online():
                 if broken:
                     raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
         if sqlite:
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if connection.in_transaction():
+                connection.commit()
+            # Never hand this connection (foreign keys off) back to the pool: the next one
+            # is opened afresh and switched on by db.tune_sqlite.
+            connection.invalidate()
 
 
 if context.is_offline_mode():
