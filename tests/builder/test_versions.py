@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from surveyapp.accounts.models import Role
 from surveyapp.audit.models import AuditEntry
 from surveyapp.builder.services import draft_version
-from surveyapp.db import db
+from surveyapp.campaigns.services import create_campaign
+from surveyapp.db import db, utcnow
+from surveyapp.fieldwork.models import Contact, Invitation
 from surveyapp.questionnaires.models import QuestionnaireState
 from surveyapp.questionnaires.services import get_by_slug
 from surveyapp.responses.models import Response
@@ -313,6 +315,31 @@ def test_only_a_never_published_questionnaire_can_be_deleted(app, builder, publi
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "questionnaire.delete"))
     assert entry.target == "questionnaire:to-delete"
+
+
+@pytest.mark.parametrize("kind", ["contact", "invitation", "campaign"])
+def test_a_questionnaire_with_contacts_invitations_or_campaigns_is_not_deleted(
+        app, builder, kind):
+    start_from_template(builder, "mentors", "to-delete")
+    questionnaire = get_by_slug("to-delete")
+    if kind == "campaign":
+        create_campaign(questionnaire, name="Anrufen")
+    elif kind == "contact":
+        db.session.add(Contact(questionnaire_id=questionnaire.id, name="Ada",
+                               email="ada@example.org", language="de"))
+    else:
+        db.session.add(Invitation(questionnaire_id=questionnaire.id, nonce="n" * 16,
+                                  token_digest="d" * 64, expires_at=utcnow()))
+    db.session.commit()
+    response = builder.post("/staff/build/to-delete/delete",
+                            data={"csrf_token": builder.csrf, "confirm": "y"})
+    assert response.status_code == 302  # back to the editor, not a server error
+    assert "already has contacts, invitations or phone campaigns" in builder.get(
+        response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert get_by_slug("to-delete") is not None
+    assert db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "questionnaire.delete")) is None
 
 
 def test_publishing_a_new_version_of_a_closed_questionnaire_keeps_it_closed(
