@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from surveyapp.accounts.models import Role, User
 from surveyapp.accounts.services import create_user
 from surveyapp.audit.models import AuditEntry
-from surveyapp.db import db
+from surveyapp.condition_editor.services import condition_digest, save_condition
+from surveyapp.db import db, utcnow
+from surveyapp.questionnaires.models import QuestionnaireVersion
 from surveyapp.questionnaires.services import get_by_slug, share
 from surveyapp.transfer import import_questionnaire, publish_questionnaire
 from tests.condition_editor.conftest import (
@@ -305,6 +307,22 @@ def test_published_versions_are_not_edited(staff_client):
     assert db.session.get(type(target), target.id).show_if == before
     assert staff_client.get(f"/staff/build/exit-survey/pages/{version.pages[1].id}/condition"
                             ).status_code == 409
+
+
+def test_a_save_checked_before_a_publish_committed_does_not_write_into_it(app, draft):
+    """The session still holds the version as a draft, as a request that read it just before
+    another one published it; the save must look again under the version's lock."""
+    item = question(draft, "why")
+    version = item.version
+    assert version.published_at is None  # read into the session as a draft
+    db.session.execute(sa.update(QuestionnaireVersion).where(
+        QuestionnaireVersion.id == version.id).values(published_at=utcnow()),
+        execution_options={"synchronize_session": False})
+    assert version.published_at is None  # the session's copy is stale, as in the race
+    condition = {"all": [{"question": "member", "op": "one_of", "values": ["long"]}]}
+    with pytest.raises(ValueError):
+        save_condition(item, condition, condition_digest(item.show_if), None)
+    assert stored(draft, "why") is None
 
 
 def _publish(slug: str) -> None:
