@@ -24,10 +24,12 @@ from sqlalchemy.orm import selectinload
 from surveyapp.accounts.models import User
 from surveyapp.audit.models import AuditEntry
 from surveyapp.audit.services import record
+from surveyapp.campaigns.models import Campaign
 from surveyapp.consent.models import ConsentRecord, ConsentText
 from surveyapp.consent.services import add_consent_version
 from surveyapp.content_translation.workbook import untranslated_languages
 from surveyapp.db import db, utcnow
+from surveyapp.fieldwork.models import Contact, Invitation
 from surveyapp.questionnaires.conditions import condition_errors, rules_of
 from surveyapp.questionnaires.definition import (
     ITEM_CODE,
@@ -495,13 +497,20 @@ def delete_questionnaire(questionnaire: Questionnaire, user_id: int | None) -> N
     """Delete a questionnaire that was never published, with its previews and consent texts.
 
     :raise BuilderError: it was published (its answers and records must stay; close or
-        archive it instead).
+        archive it instead), or it already has contacts, invitations or phone campaigns.
     """
     if questionnaire.published_version is not None or db.session.scalar(
             sa.select(sa.func.count()).select_from(Response).where(
                 Response.questionnaire_id == questionnaire.id, ~Response.is_preview)):
         raise BuilderError(_("A questionnaire that was published cannot be deleted; close or "
                              "archive it instead."))
+    # Their rows point at the questionnaire without ON DELETE; deleting them along would
+    # silently throw away someone's contact list, so the person is told instead.
+    for model in (Contact, Invitation, Campaign):
+        if db.session.scalar(sa.select(model.id).where(
+                model.questionnaire_id == questionnaire.id).limit(1)) is not None:
+            raise BuilderError(_("This questionnaire cannot be deleted because it already has "
+                                 "contacts, invitations or phone campaigns."))
     _delete_previews(Response.questionnaire_id == questionnaire.id)
     db.session.execute(sa.delete(ConsentText).where(
         ConsentText.questionnaire_id == questionnaire.id))

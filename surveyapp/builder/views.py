@@ -27,6 +27,7 @@ from surveyapp.builder.forms import (
 )
 from surveyapp.db import db
 from surveyapp.questionnaires.definition import DefinitionError
+from surveyapp.questionnaires.lifecycle import may_share
 from surveyapp.questionnaires.models import QuestionnaireState
 from surveyapp.questionnaires.question_types import REGISTRY
 from surveyapp.questionnaires.services import (
@@ -162,6 +163,7 @@ def _render_editor(questionnaire, status: int = 200, *, typed=None, question_mes
         page_token=services.page_token, problems=problems or [], missing=missing or {},
         has_conditions="conditions.edit" in _view_functions(),
         has_page_conditions="conditions.edit_page" in _view_functions(),
+        may_delete=may_share(current_user, questionnaire),
     ), status
 
 
@@ -522,6 +524,11 @@ def delete(slug: str):
     if request.form.get("confirm") != "y":
         flash(_("Please tick the box to confirm."), "error")
         return _back(questionnaire, "delete")
+    # Only the owner or an admin: a builder it is shared with works on it, it is not theirs
+    # (they are not shown the control; checked after the tick so that an unticked press
+    # anywhere still just asks for it).
+    if not may_share(current_user, questionnaire):
+        abort(403)
     try:
         services.delete_questionnaire(questionnaire, current_user.id)
     except services.BuilderError as error:

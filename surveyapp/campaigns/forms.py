@@ -32,6 +32,8 @@ class CampaignForm(FlaskForm):
     retry_minutes = IntegerField(_l("Minutes before calling again after no answer"),
                                  default=60, validators=[InputRequired(), NumberRange(0, 10080)])
     interviewers = SelectMultipleField(_l("Interviewers"), coerce=int, validate_choice=False)
+    #: A random key per form: a second press of the same form leads to the first campaign.
+    form_key = HiddenField()
 
 
 class InterviewersForm(FlaskForm):

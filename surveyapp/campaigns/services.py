@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,6 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from surveyapp.accounts.models import Role, Unit, User
+from surveyapp.audit.models import AuditEntry
+from surveyapp.audit.services import record
 from surveyapp.campaigns.models import (
     ACTIVE_STATUSES,
     CallAttempt,
@@ -116,7 +119,8 @@ def interviewer_accounts() -> list[User]:
 def create_campaign(questionnaire: Questionnaire, *, name: str, script: str = "",
                     max_attempts: int = 5, retry_minutes: int = 60,
                     created_by: int | None = None,
-                    interviewer_ids: Iterable[int] = ()) -> Campaign:
+                    interviewer_ids: Iterable[int] = (),
+                    form_key: str | None = None) -> Campaign:
     """A new campaign for ``questionnaire`` with its interviewers and an empty call list."""
     campaign = Campaign(questionnaire_id=questionnaire.id, name=name.strip(), script=script,
                         max_attempts=max_attempts, retry_minutes=retry_minutes,
@@ -124,7 +128,36 @@ def create_campaign(questionnaire: Questionnaire, *, name: str, script: str = ""
     db.session.add(campaign)
     db.session.flush()
     assign_interviewers(campaign, interviewer_ids)
+    key = f" key:{form_key}" if form_key and FORM_KEY.match(form_key) else ""
+    record(created_by, "campaign.create", f"{questionnaire.slug}: campaign {campaign.id}{key}")
     return campaign
+
+
+#: What the new-campaign form sends (``secrets.token_urlsafe(24)``); short enough for the log.
+FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+
+def already_created(user_id: int, form_key: str | None) -> Campaign | None:
+    """The campaign this person already created with this form, if any.
+
+    Like the builder's start key: each new-campaign form carries a random key, written with
+    the creation to the audit log (a unique column would need a migration, and the log is
+    written in the same transaction anyway). A second press of the same form (a double
+    click, a slow network) finds the first campaign instead of making a second. The person's
+    row is locked first (PostgreSQL; SQLite's writers queue anyway), so that two presses are
+    checked one after the other and the second sees the first's committed log entry.
+    """
+    if not form_key or not FORM_KEY.match(form_key):
+        return None
+    db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    target = db.session.scalar(
+        sa.select(AuditEntry.target).where(
+            AuditEntry.user_id == user_id, AuditEntry.action == "campaign.create",
+            AuditEntry.target.like(f"% key:{form_key}")))
+    if target is None:
+        return None
+    campaign_id = target.rsplit(" key:", 1)[0].rsplit(" ", 1)[1]
+    return db.session.get(Campaign, int(campaign_id))
 
 
 def assign_interviewers(campaign: Campaign, user_ids: Iterable[int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -92,12 +93,18 @@ def new():
     if request.method == "GET" and preselected is not None:
         form.questionnaire_id.data = preselected.id
     _interviewer_choices(form)
+    if not form.form_key.data:
+        form.form_key.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
+        earlier = services.already_created(current_user.id, form.form_key.data)
+        if earlier is not None:  # the same form pressed again
+            return redirect(url_for("campaigns.show", campaign_id=earlier.id))
         questionnaire = next(q for q in questionnaires if q.id == form.questionnaire_id.data)
         campaign = services.create_campaign(
             questionnaire, name=form.name.data, script=form.script.data or "",
             max_attempts=form.max_attempts.data, retry_minutes=form.retry_minutes.data,
-            created_by=current_user.id, interviewer_ids=form.interviewers.data or [])
+            created_by=current_user.id, interviewer_ids=form.interviewers.data or [],
+            form_key=form.form_key.data)
         db.session.commit()
         flash(_("The campaign was created."), "success")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))

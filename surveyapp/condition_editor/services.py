@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 
@@ -334,9 +335,17 @@ def save_condition(item: Question | Page, condition: dict | None, expected: str,
     condition sent twice is no change, not a conflict.
 
     :raise StaleCondition: someone else changed the condition meanwhile.
-    :raise ValueError: the item belongs to a published version.
+    :raise ValueError: the item belongs to a published version (also one published while
+        this request ran).
     """
-    if not is_item_editable(item):
+    # Lock the version row first, as publishing does (builder.services.editable_tree with
+    # lock=True), and read published_at under the lock from the database, not from the
+    # session's copy: checked before the lock, a publish committing meanwhile would let this
+    # save write into the version respondents already see. (SQLite's writers queue anyway.)
+    published_at = db.session.scalar(
+        sa.select(QuestionnaireVersion.published_at)
+        .where(QuestionnaireVersion.id == item.version_id).with_for_update())
+    if published_at is not None:
         raise ValueError("published versions never change")
     # Re-read under a row lock (PostgreSQL), so two saves cannot both pass the check.
     db.session.refresh(item, with_for_update=True)

@@ -86,6 +86,12 @@ def _editor(slug: str, model: type[Question] | type[Page], item_id: int, endpoin
             else:
                 try:
                     save_condition(item, condition, form.expected.data or "", current_user.id)
+                except ValueError:  # published by someone else while this request ran
+                    db.session.rollback()
+                    return render_template("condition_editor/published.html",
+                                           questionnaire=questionnaire,
+                                           version=load_version(item.version_id),
+                                           kind=kind), 409
                 except StaleCondition:
                     db.session.rollback()
                     status, conflict = 409, True

@@ -232,10 +232,23 @@ def add_entry(mark: TargetMark, amount: int, note: str, happened_on: date,
         raise ProgrammeError(_("The number cannot be 0."))
     if happened_on is None:
         raise ProgrammeError(_("Please give the day it happened."))
-    entry = MarkEntry(mark=mark, amount=amount, note=note, happened_on=happened_on,
+    # By id, not ``mark=``: through the relationship the entry would join the session (and
+    # the mark's list) before the savepoint below, and stay there after its rollback.
+    entry = MarkEntry(mark_id=mark.id, amount=amount, note=note, happened_on=happened_on,
                       entered_by_id=user_id, form_key=form_key or None)
-    db.session.add(entry)
-    db.session.flush()
+    try:
+        # In a savepoint: two presses of the same form at the same moment both pass the check
+        # above; the unique form key refuses the second insert (PostgreSQL waits for the first
+        # to commit), and only the savepoint is undone, so the first entry can be returned.
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except sa.exc.IntegrityError:
+        earlier = db.session.scalar(sa.select(MarkEntry).filter_by(form_key=form_key)) \
+            if form_key else None
+        if earlier is None:
+            raise
+        return earlier
+    db.session.expire(mark, ["entries"])  # loaded before, the list would miss the new entry
     record(user_id, "programme.mark_entry", f"mark:{mark.id} entry:{entry.id} amount:{amount}")
     return entry
 

@@ -9,12 +9,14 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from surveyapp.accounts.models import Role
+from surveyapp.accounts.models import Role, User
 from surveyapp.audit.models import AuditEntry
 from surveyapp.builder.services import draft_version
-from surveyapp.db import db
+from surveyapp.campaigns.services import create_campaign
+from surveyapp.db import db, utcnow
+from surveyapp.fieldwork.models import Contact, Invitation
 from surveyapp.questionnaires.models import QuestionnaireState
-from surveyapp.questionnaires.services import get_by_slug
+from surveyapp.questionnaires.services import get_by_slug, share
 from surveyapp.responses.models import Response
 from tests.builder.conftest import editor_form, login, start_from_template
 from tests.builder.test_edit import question_by_code, save
@@ -313,6 +315,53 @@ def test_only_a_never_published_questionnaire_can_be_deleted(app, builder, publi
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "questionnaire.delete"))
     assert entry.target == "questionnaire:to-delete"
+
+
+@pytest.mark.parametrize("kind", ["contact", "invitation", "campaign"])
+def test_a_questionnaire_with_contacts_invitations_or_campaigns_is_not_deleted(
+        app, builder, kind):
+    start_from_template(builder, "mentors", "to-delete")
+    questionnaire = get_by_slug("to-delete")
+    if kind == "campaign":
+        create_campaign(questionnaire, name="Anrufen")
+    elif kind == "contact":
+        db.session.add(Contact(questionnaire_id=questionnaire.id, name="Ada",
+                               email="ada@example.org", language="de"))
+    else:
+        db.session.add(Invitation(questionnaire_id=questionnaire.id, nonce="n" * 16,
+                                  token_digest="d" * 64, expires_at=utcnow()))
+    db.session.commit()
+    response = builder.post("/staff/build/to-delete/delete",
+                            data={"csrf_token": builder.csrf, "confirm": "y"})
+    assert response.status_code == 302  # back to the editor, not a server error
+    assert "already has contacts, invitations or phone campaigns" in builder.get(
+        response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert get_by_slug("to-delete") is not None
+    assert db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "questionnaire.delete")) is None
+
+
+def test_only_the_owner_or_an_admin_may_delete_a_questionnaire(app, builder):
+    start_from_template(builder, "mentors", "to-delete")
+    colleague = login(app, "colleague@example.org", Role.BUILDER)
+    share(get_by_slug("to-delete"), db.session.get(User, colleague.user_id))
+    db.session.commit()
+    page = colleague.get("/staff/build/to-delete").get_data(as_text=True)
+    assert "/staff/build/to-delete/delete" not in page  # no control they may not use
+    assert colleague.post("/staff/build/to-delete/delete",
+                          data={"csrf_token": colleague.csrf, "confirm": "y"}).status_code == 403
+    db.session.expire_all()
+    assert get_by_slug("to-delete") is not None
+    assert "/staff/build/to-delete/delete" in builder.get("/staff/build/to-delete").get_data(
+        as_text=True)
+    admin = login(app, "boss@example.org", Role.ADMIN)
+    assert "/staff/build/to-delete/delete" in admin.get("/staff/build/to-delete").get_data(
+        as_text=True)
+    assert admin.post("/staff/build/to-delete/delete",
+                      data={"csrf_token": admin.csrf, "confirm": "y"}).status_code == 302
+    db.session.expire_all()
+    assert get_by_slug("to-delete") is None
 
 
 def test_publishing_a_new_version_of_a_closed_questionnaire_keeps_it_closed(

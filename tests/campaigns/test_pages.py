@@ -116,6 +116,27 @@ def test_creating_a_campaign_and_assigning_interviewers(app, staff_client):
     assert campaign.interviewers == []
 
 
+def test_pressing_create_campaign_twice_leads_to_the_first_campaign(app, staff_client):
+    questionnaire = get_by_slug(SLUG)
+    page = staff_client.get("/staff/campaigns/new").get_data(as_text=True)
+    data = {**form_values(page, "new"), "questionnaire_id": questionnaire.id,
+            "name": "Ausgetretene anrufen", "script": "", "max_attempts": "3",
+            "retry_minutes": "30"}
+    assert len(data["form_key"]) >= 16  # each form carries its own random key
+    first = staff_client.post("/staff/campaigns/new", data=data)
+    second = staff_client.post("/staff/campaigns/new", data=data)
+    assert first.status_code == second.status_code == 302
+    campaigns = list(db.session.scalars(sa.select(services.Campaign)))
+    assert len(campaigns) == 1
+    assert first.headers["Location"] == second.headers["Location"] == (
+        f"/staff/campaigns/{campaigns[0].id}")
+    # A new form (a new key) makes a new campaign, even with the same name.
+    page = staff_client.get("/staff/campaigns/new").get_data(as_text=True)
+    data["form_key"] = form_values(page, "new")["form_key"]
+    assert staff_client.post("/staff/campaigns/new", data=data).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(services.Campaign)) == 2
+
+
 def test_call_screen_outcomes_and_double_press(app, campaign_with):
     caller = make_user("caller@example.org")
     campaign = campaign_with(3, [caller], retry_minutes=0)

@@ -14,6 +14,8 @@ from surveyapp.campaigns import services
 from surveyapp.campaigns.models import CallAttempt, CallEntry, CallOutcome, Campaign
 from surveyapp.db import db
 from surveyapp.questionnaires.services import get_by_slug
+from tests.conftest import csrf_token
+from tests.formfiller import parse_forms
 
 PEOPLE = 60
 
@@ -121,3 +123,42 @@ def test_concurrent_claims_without_recording_hand_out_distinct_people(committing
     claimed = [entry for entry in got.values() if entry is not None]
     # Four people, six interviewers: four get one each, two get nobody, nobody gets a double.
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 4
+
+
+def test_a_campaign_created_by_two_presses_at_once_is_created_once(committing_app):
+    """The first press has created the campaign but not committed when the second arrives:
+    the second waits on the lock of the person's row, then finds the first campaign."""
+    app = committing_app
+    with app.app_context():
+        user = create_user("lead@example.org", Role.ADMIN, "a long enough password")[0]
+        db.session.commit()
+        user_id = user.id
+    client = app.test_client()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    client.post("/staff/login", data={"csrf_token": token, "email": "lead@example.org",
+                                      "password": "a long enough password"})
+    page = client.get("/staff/campaigns/new").get_data(as_text=True)
+    new_form = next(f for f in parse_forms(page) if (f.action or "").endswith("/campaigns/new"))
+    form = {**{c.name: c.attrs.get("value", "") for c in new_form.controls
+               if c.type == "hidden"}, "questionnaire_id": "", "name": "Doppelt",
+            "max_attempts": "5", "retry_minutes": "60"}
+    results = []
+    with app.test_request_context("/", method="POST"):  # the first press, in mid-request
+        questionnaire = get_by_slug("clubs-inclusion")
+        form["questionnaire_id"] = str(questionnaire.id)
+        assert services.already_created(user_id, form["form_key"]) is None
+        first = services.create_campaign(questionnaire, name="Doppelt", created_by=user_id,
+                                         form_key=form["form_key"])
+        second = threading.Thread(target=lambda: results.append(
+            client.post("/staff/campaigns/new", data=form)))
+        second.start()
+        time.sleep(1.5)  # the second press reaches the check and waits for the lock
+        db.session.commit()
+        first_id = first.id
+        db.session.remove()
+    second.join(timeout=60)
+    [response] = results
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/staff/campaigns/{first_id}"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1

@@ -3,6 +3,7 @@
 import copy
 import re
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,10 @@ import sqlalchemy as sa
 from surveyapp.accounts.models import Role, User
 from surveyapp.accounts.services import create_user
 from surveyapp.audit.models import AuditEntry
-from surveyapp.db import db
+from surveyapp.builder.services import publish_draft
+from surveyapp.condition_editor.services import condition_digest, save_condition
+from surveyapp.db import db, utcnow
+from surveyapp.questionnaires.models import QuestionnaireVersion
 from surveyapp.questionnaires.services import get_by_slug, share
 from surveyapp.transfer import import_questionnaire, publish_questionnaire
 from tests.condition_editor.conftest import (
@@ -307,6 +311,22 @@ def test_published_versions_are_not_edited(staff_client):
                             ).status_code == 409
 
 
+def test_a_save_checked_before_a_publish_committed_does_not_write_into_it(app, draft):
+    """The session still holds the version as a draft, as a request that read it just before
+    another one published it; the save must look again under the version's lock."""
+    item = question(draft, "why")
+    version = item.version
+    assert version.published_at is None  # read into the session as a draft
+    db.session.execute(sa.update(QuestionnaireVersion).where(
+        QuestionnaireVersion.id == version.id).values(published_at=utcnow()),
+        execution_options={"synchronize_session": False})
+    assert version.published_at is None  # the session's copy is stale, as in the race
+    condition = {"all": [{"question": "member", "op": "one_of", "values": ["long"]}]}
+    with pytest.raises(ValueError):
+        save_condition(item, condition, condition_digest(item.show_if), None)
+    assert stored(draft, "why") is None
+
+
 def _publish(slug: str) -> None:
     publish_questionnaire(get_by_slug(slug))
     db.session.commit()
@@ -390,3 +410,35 @@ def test_two_builders_saving_at_once_never_overwrite_each_other(committing_app):
         assert stored(DRAFT["slug"], "why")["all"][0]["values"] == [winner]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "condition.change")) == 1
+
+
+def test_a_save_while_the_version_is_being_published_gets_the_published_page(committing_app):
+    """The publish holds the version's lock when the save arrives: the save waits for it and
+    is then refused with the 'published' page, not a server error or a write."""
+    with committing_app.app_context():
+        import_questionnaire(copy.deepcopy(DRAFT))
+        create_user("race@example.org", Role.ADMIN, "a long enough password")
+        db.session.commit()
+        url = question_url(DRAFT["slug"], "why")
+    client = committing_app.test_client()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    client.post("/staff/login", data={"csrf_token": token, "email": "race@example.org",
+                                      "password": "a long enough password"})
+    html = choose(client, url, "member")
+    results = []
+    with committing_app.test_request_context("/", method="POST"):  # the publish, mid-request
+        publish_draft(get_by_slug(DRAFT["slug"]), None)
+        saving = threading.Thread(target=lambda: results.append(
+            press(client, url, html, rule_0_values=["long"])))
+        saving.start()
+        time.sleep(1.5)  # the save has passed the first check and waits for the lock
+        db.session.commit()
+        db.session.remove()
+    saving.join(timeout=60)
+    [response] = results
+    assert response.status_code == 409
+    assert "new draft version" in response.get_data(as_text=True)
+    with committing_app.app_context():
+        assert stored(DRAFT["slug"], "why") is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "condition.change")) == 0
