@@ -219,6 +219,9 @@ def people_from_contacts(campaign: Campaign, *, source: ListSource = ListSource.
     """
     questionnaire = campaign.questionnaire
     units = sorted(units_within(unit_ids)) if unit_ids else None
+    if source is ListSource.INVITATIONS and questionnaire.is_anonymous:
+        # Who has not answered yet is what anonymity hides (the invitations page shows counts).
+        raise ValueError("anonymous questionnaires list no one by answer")
     if source is ListSource.INVITATIONS:
         contacts = [line.contact for line in invitation_lines(questionnaire, only_open=True)
                     if not line.contact.do_not_contact

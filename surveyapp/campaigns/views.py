@@ -119,7 +119,7 @@ def show(campaign_id: int):
     campaign = _supervised(campaign_id)
     form = InterviewersForm(interviewers=[u.id for u in campaign.interviewers])
     _interviewer_choices(form)
-    build_form = BuildListForm()
+    build_form = _build_list_form(campaign)
     build_form.units.choices = [SelectChoice(u.id, u.name) for u in services.unit_choices()]
     return render_template(
         "campaigns/show.html", campaign=campaign, form=form, build_form=build_form,
@@ -143,12 +143,21 @@ def interviewers(campaign_id: int):
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
+def _build_list_form(campaign: Campaign) -> BuildListForm:
+    """The call-list form; anonymous questionnaires do not offer "not answered yet", which
+    would show who has answered."""
+    form = BuildListForm()
+    if campaign.questionnaire.is_anonymous:
+        form.source.choices = [c for c in form.source.choices if c.value != "invitations"]
+    return form
+
+
 @bp.route("/<int:campaign_id>/entries", methods=["POST"])
 @permission_required(Permission.RUN_CAMPAIGNS)
 def build_list(campaign_id: int):
     """Add contacts (all, or those who have not answered their invitation) to the call list."""
     campaign = _supervised(campaign_id)
-    form = BuildListForm()
+    form = _build_list_form(campaign)
     form.units.choices = [SelectChoice(u.id, u.name) for u in services.unit_choices()]
     if form.validate_on_submit():
         added = services.build_call_list(campaign, source=services.ListSource(form.source.data),

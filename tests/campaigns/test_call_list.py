@@ -59,6 +59,7 @@ def test_call_list_from_contacts_skips_do_not_contact_and_missing_phones(app, qu
 
 
 def test_call_list_from_unanswered_invitations(app, questionnaire):
+    questionnaire.is_anonymous = False  # anonymous ones never list people by answer (below)
     answered = _contact(questionnaire, "Answered", "+491700000011")
     waiting = _contact(questionnaire, "Waiting", "+491700000012")
     _contact(questionnaire, "Never invited", "+491700000013")
@@ -213,3 +214,14 @@ def test_erasing_a_contact_erases_them_from_call_lists(app, questionnaire):
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CallEntry)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CallAttempt)) == 0
+
+
+def test_anonymous_questionnaires_never_list_who_has_not_answered(app, questionnaire,
+                                                                 staff_client):
+    questionnaire.is_anonymous = True
+    campaign = services.create_campaign(questionnaire, name="Anonym")
+    db.session.commit()
+    with pytest.raises(ValueError):
+        services.build_call_list(campaign, source=services.ListSource.INVITATIONS)
+    page = staff_client.get(f"/staff/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'value="contacts"' in page and 'value="invitations"' not in page
