@@ -245,7 +245,7 @@ def purge_command(dry_run: bool) -> None:
         db.session.commit()
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb}: {report.expired} expired responses, {report.drafts} old drafts, "
-               f"{report.previews} previews")
+               f"{report.previews} previews, {report.contacts} expired contacts")
 
 
 consent = AppGroup("consent", help="Consent records, for the controller's files.")

@@ -394,6 +394,20 @@ def responses_of(contact: Contact) -> list[Response]:
         .where(Invitation.contact_id == contact.id).order_by(Response.id)))
 
 
+def purge_contacts(questionnaire: Questionnaire, now: datetime) -> int:
+    """Erase the questionnaire's contacts added longer ago than its retention period, with
+    their invitations, sent records and call-list entries; return how many (for ``purge``).
+
+    A contact list is personal data like the answers, and is kept no longer than them.
+    """
+    expired = list(db.session.scalars(sa.select(Contact).where(
+        Contact.questionnaire_id == questionnaire.id,
+        Contact.created_at < now - timedelta(days=questionnaire.retention_days))))
+    for contact in expired:
+        erase_contact(contact)
+    return len(expired)
+
+
 def erase_contact(contact: Contact) -> None:
     """Delete a contact with its invitations and the record of messages sent to it."""
     invitation_ids = sa.select(Invitation.id).where(Invitation.contact_id == contact.id)

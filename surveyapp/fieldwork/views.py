@@ -41,6 +41,7 @@ from surveyapp.i18n import pick_language
 from surveyapp.privacy.forms import EraseForm, LookupForm
 from surveyapp.questionnaires.models import Questionnaire
 from surveyapp.questionnaires.services import get_by_slug, questionnaire_for_staff
+from surveyapp.responses import retention
 from surveyapp.responses import services as response_services
 from surveyapp.responses.forms import ConsentForm
 from surveyapp.responses.personal_data import access_document
@@ -60,6 +61,8 @@ def _listen_to_submissions(_state) -> None:
     hooks = response_services.submitted_hooks
     if services.on_responses_submitted not in hooks:
         hooks.append(services.on_responses_submitted)
+    if services.purge_contacts not in retention.purge_hooks:
+        retention.purge_hooks.append(services.purge_contacts)
 
 
 def _questionnaire(slug: str) -> Questionnaire:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,11 @@ from surveyapp.responses.models import Answer, Response, ResponseStatus, SentLin
 #: Staff previews are only for looking: gone after a day.
 PREVIEW_DAYS = 1
 
+#: Called as ``hook(questionnaire, now) -> int`` for every questionnaire by ``purge``: later
+#: packages (fieldwork's contact lists) delete their own expired personal data and say how
+#: much, without this package importing them.
+purge_hooks: list[Callable[[Questionnaire, datetime], int]] = []
+
 
 @dataclass
 class PurgeReport:
@@ -23,6 +29,8 @@ class PurgeReport:
     expired: int = 0
     drafts: int = 0
     previews: int = 0
+    #: Contacts (with their invitations and calls) kept longer than the retention period.
+    contacts: int = 0
 
     @property
     def total(self) -> int:
@@ -46,7 +54,8 @@ def purge(now: datetime | None = None) -> PurgeReport:
       (counted from submission),
     - unfinished drafts untouched for longer than the questionnaire's draft period,
     - staff previews older than a day,
-    - digests of unlinked resume links older than the draft period.
+    - digests of unlinked resume links older than the draft period,
+    - what ``purge_hooks`` delete (contacts added longer ago than the retention period).
     """
     now = now or utcnow()
     report = PurgeReport()
@@ -67,6 +76,8 @@ def purge(now: datetime | None = None) -> PurgeReport:
         db.session.execute(sa.delete(SentLink).where(
             SentLink.questionnaire_id == questionnaire.id,
             SentLink.sent_on < (now - timedelta(days=questionnaire.draft_days)).date()))
+        for hook in purge_hooks:
+            report.contacts += hook(questionnaire, now)
     report.previews += _delete_responses(sa.and_(
         Response.is_preview, Response.started_at < now - timedelta(days=PREVIEW_DAYS)
     ))

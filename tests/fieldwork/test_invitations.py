@@ -492,3 +492,24 @@ def test_a_large_list_with_one_bad_row_can_still_be_imported_in_the_second_step(
     assert len(values["contents"]) < len(content) / 3
     assert staff_client.post(BASE + "/import-valid", data=values).status_code == 302
     assert count_rows(Contact) == 4000
+
+
+def test_purge_erases_contacts_older_than_the_retention_period(app, runner):
+    from surveyapp.responses.retention import purge
+
+    old, _token = make_invitation(email="old@example.org")
+    new, _token = make_invitation(email="new@example.org")
+    old_ids, new_contact_id = (old.contact_id, old.id), new.contact_id
+    q = questionnaire()
+    db.session.get(Contact, old_ids[0]).created_at = utcnow() - timedelta(
+        days=q.retention_days + 1)
+    db.session.commit()
+    assert purge().contacts == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Contact, old_ids[0]) is None
+    assert db.session.get(Invitation, old_ids[1]) is None  # its link goes with it
+    assert db.session.get(Contact, new_contact_id) is not None
+    assert purge().contacts == 0  # again, from cron: nothing more
+    result = runner.invoke(args=["purge", "--dry-run"])
+    assert "0 expired contacts" in result.output
