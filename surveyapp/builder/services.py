@@ -358,6 +358,21 @@ def start_blank(*, slug: str, title: str, base_language: str, languages: list[st
 # Versions
 
 
+def copy_question(question: Question, *, page: Page, position: int, code: str) -> Question:
+    """A copy of ``question`` with its options and rows, on ``page`` (in ``page.version``);
+    texts and settings are copied, never shared, so editing one leaves the other alone."""
+    copied = Question(version=page.version, page=page, position=position, code=code,
+                      type=question.type, is_required=question.is_required,
+                      text=dict(question.text), help=dict(question.help),
+                      settings=copy.deepcopy(question.settings), has_other=question.has_other,
+                      has_prefer_not=question.has_prefer_not,
+                      show_if=copy.deepcopy(question.show_if))
+    for choice in question.choices:
+        Option(question=copied, position=choice.position, code=choice.code,
+               label=dict(choice.label), is_row=choice.is_row)
+    return copied
+
+
 def make_changes(questionnaire: Questionnaire, user_id: int | None) -> QuestionnaireVersion:
     """The draft to edit: the existing one, or a copy of the published version (number + 1).
 
@@ -379,15 +394,8 @@ def make_changes(questionnaire: Questionnaire, user_id: int | None) -> Questionn
         new_page = Page(version=version, position=page.position, code=page.code,
                         title=dict(page.title), show_if=copy.deepcopy(page.show_if))
         for question in page.questions:
-            new_question = Question(
-                version=version, page=new_page, position=question.position, code=question.code,
-                type=question.type, is_required=question.is_required, text=dict(question.text),
-                help=dict(question.help), settings=copy.deepcopy(question.settings),
-                has_other=question.has_other, has_prefer_not=question.has_prefer_not,
-                show_if=copy.deepcopy(question.show_if))
-            for choice in question.choices:
-                Option(question=new_question, position=choice.position, code=choice.code,
-                       label=dict(choice.label), is_row=choice.is_row)
+            copy_question(question, page=new_page, position=question.position,
+                          code=question.code)
     # Added once built: pages, questions and options follow from the version by cascade.
     db.session.add(version)
     db.session.flush()
@@ -780,15 +788,8 @@ def duplicate_question(questionnaire: Questionnaire, version: QuestionnaireVersi
     for other in page.questions:
         if other.position > question.position:
             other.position += 1
-    twin = Question(version=version, page=page, position=question.position + 1,
-                    code=_new_code(questionnaire), type=question.type,
-                    is_required=question.is_required, text=dict(question.text),
-                    help=dict(question.help), settings=copy.deepcopy(question.settings),
-                    has_other=question.has_other, has_prefer_not=question.has_prefer_not,
-                    show_if=copy.deepcopy(question.show_if))
-    for choice in question.choices:
-        Option(question=twin, position=choice.position, code=choice.code,
-               label=dict(choice.label), is_row=choice.is_row)
+    twin = copy_question(question, page=page, position=question.position + 1,
+                         code=_new_code(questionnaire))
     db.session.add(twin)
     db.session.flush()
     return twin
@@ -813,15 +814,8 @@ def duplicate_page(questionnaire: Questionnaire, version: QuestionnaireVersion, 
         while f"q{code_number}" in used:
             code_number += 1
         used.add(f"q{code_number}")
-        copied = Question(version=version, page=twin, position=question.position,
-                          code=f"q{code_number}", type=question.type,
-                          is_required=question.is_required, text=dict(question.text),
-                          help=dict(question.help), settings=copy.deepcopy(question.settings),
-                          has_other=question.has_other, has_prefer_not=question.has_prefer_not,
-                          show_if=copy.deepcopy(question.show_if))
-        for choice in question.choices:
-            Option(question=copied, position=choice.position, code=choice.code,
-                   label=dict(choice.label), is_row=choice.is_row)
+        copy_question(question, page=twin, position=question.position,
+                      code=f"q{code_number}")
     db.session.add(twin)  # questions and options follow by cascade
     db.session.flush()
     return twin
